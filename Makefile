@@ -1,0 +1,67 @@
+# lozells-analysis: `make reports` builds every report, `make test` runs the tests.
+# Both create .venv from the pinned lock on first use and reuse it afterwards.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYNTH  := data/synthetic/survey.parquet
+JOBS   ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install data reports test lab lint lock browser clean
+
+help: ## Show this help
+	@echo "lozells-analysis — make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name lozells-analysis \
+	  --display-name "Python (lozells-analysis)" >/dev/null
+	touch $@
+
+install: $(STAMP) ## Create .venv from requirements.lock and register the Jupyter kernel
+
+$(SYNTH): $(STAMP) src/lozells_analysis/synthetic.py data/codebook.yaml
+	$(BIN)/lozells generate
+
+data: $(SYNTH) ## Generate the synthetic survey and qualitative data (if missing or stale)
+
+reports: install data ## Build every report in reports.yaml into reports/ (skips what has not changed)
+	$(BIN)/lozells build $(if $(JOBS),--jobs $(JOBS),)
+
+browser: ## Install Debian's chromium (for the PDF and browser tests) if it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian package chromium (needed by the browser tests and --pdf)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: install data browser ## Run the whole test suite (installs everything it needs first)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: install data ## Start JupyterLab with the lozells-analysis kernel
+	$(BIN)/jupyter lab notebooks/
+
+lint: install ## Lint the library, tests and notebooks with ruff
+	$(BIN)/ruff check src tests benchmarks notebooks
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (needs the network)
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade "pip>=24"
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev,cluster]"
+	( echo "# Pinned by 'make lock' from pyproject.toml ([dev,cluster] extras included)."; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip==' ) > requirements.lock
+	rm -rf .lock-venv
+
+clean: ## Remove built reports and the generated synthetic data (keeps .venv)
+	rm -rf reports/* .lozells data/synthetic/*
+	touch reports/.gitkeep data/synthetic/.gitkeep
