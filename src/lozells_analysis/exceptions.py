@@ -8,7 +8,15 @@ from __future__ import annotations
 
 
 class LozellsError(Exception):
-    """Base class of every error the library raises on purpose."""
+    """Base class of every error the library raises on purpose.
+
+    In Jupyter (and so in papermill-built reports) these errors show as their message
+    alone, not as a traceback through pandas: the message already says what was wrong,
+    where, and how to fix it.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for custom tracebacks
+        return [f"{type(self).__name__}: {self}"]
 
 
 class CodebookError(LozellsError):
