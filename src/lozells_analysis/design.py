@@ -770,7 +770,7 @@ class SurveyDesign:
         >>> df = pd.DataFrame({"y": [1, 1, 1, 0, 1, 1, 1, 1], "s": list("aaaabbbb")})
         >>> out = SurveyDesign(df, strata="s").proportion("y", by="s", method="beta")
         >>> out[["s", "estimate", "lower_ci", "upper_ci", "method"]].round(4)
-           s  estimate  lower_ci  upper_ci               method
+           s  estimate  lower_ci  upper_ci              method
         0  a      0.75    0.1319    0.9979                beta
         1  b      1.00    0.3976    1.0000  beta+beta_boundary
         """
