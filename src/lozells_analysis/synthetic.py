@@ -280,7 +280,7 @@ def generate(n: int = DEFAULT_N, seed: int | None = DEFAULT_SEED, codebook: Code
         "anxiety": 3.4 - 0.8 * well + 2.2 * rng.standard_normal(n),
     }
     for sid, s in scores.items():
-        val = np.clip(np.rint(s), 0, 10)
+        val = np.clip(np.rint(s), 0, 10) + 0.0  # + 0.0 turns -0.0 into 0.0
         drop = rng.random(n) < (_MISSING["nonresponse"] + _MISSING["dont_know"])
         val[drop] = np.nan
         items[sid] = val
