@@ -1,0 +1,43 @@
+"""The report pipeline: the catalogue (``reports.yaml``) in, offline HTML reports out.
+
+One concern per module: :mod:`.catalogue` (reading and checking ``reports.yaml``),
+:mod:`.parameters` (a notebook's parameters, via papermill's inspection), :mod:`.fingerprint`
+(what a run depends on), :mod:`.state` (what was built), :mod:`.execute` (papermill in a fresh
+kernel), :mod:`.render` (nbconvert, two views), :mod:`.provenance` (the footer), :mod:`.pdf`
+(headless Chromium), :mod:`.publish` (atomic rename), :mod:`.index` (``reports/index.html``),
+:mod:`.lock` (one build at a time) and :mod:`.build` (all of it, for ``lozells build``).
+"""
+
+from .build import (
+    BuildInterrupted,
+    BuildOptions,
+    BuildSummary,
+    RunOutcome,
+    build,
+    clean,
+    run_statuses,
+)
+from .catalogue import Catalogue, ReportRun, load_catalogue
+from .lock import LockHeld
+from .parameters import Parameter, notebook_parameters
+from .project import Project
+from .render import TAGS, external_references
+
+__all__ = [
+    "TAGS",
+    "BuildInterrupted",
+    "BuildOptions",
+    "BuildSummary",
+    "Catalogue",
+    "LockHeld",
+    "Parameter",
+    "Project",
+    "ReportRun",
+    "RunOutcome",
+    "build",
+    "clean",
+    "external_references",
+    "load_catalogue",
+    "notebook_parameters",
+    "run_statuses",
+]

@@ -1,0 +1,184 @@
+"""Provenance: what each report was built from, shown in a footer on every report.
+
+The git commit (and whether the working tree had uncommitted changes), the SHA-256 of every
+data file the run read, the parameters, the versions of Python and the key packages, when it
+was built, and whether the data are synthetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "KEY_PACKAGES",
+    "build_provenance",
+    "data_kind",
+    "footer_html",
+    "header_html",
+    "run_provenance",
+]
+
+KEY_PACKAGES = (
+    "lozells_analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "ipykernel",
+)
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def build_provenance(root: Path) -> dict[str, Any]:
+    """The parts of the provenance shared by every run of one build."""
+    commit = _git(root, "rev-parse", "HEAD")
+    status = _git(root, "status", "--porcelain") if commit else None
+    versions = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "git_commit": commit or "unknown (not a git checkout)",
+        "git_dirty": bool(status) if status is not None else None,
+        "python": platform.python_version(),
+        "packages": versions,
+    }
+
+
+def data_kind(reads: list[dict]) -> str:
+    """``"synthetic"``, ``"real"``, ``"mixed"`` or ``"unknown"`` (no data file recorded).
+
+    Examples
+    --------
+    >>> data_kind([{"synthetic": True}]), data_kind([{"synthetic": False}]), data_kind([])
+    ('synthetic', 'real', 'unknown')
+    """
+    kinds = {bool(r.get("synthetic")) for r in reads}
+    if not kinds:
+        return "unknown"
+    if kinds == {True}:
+        return "synthetic"
+    if kinds == {False}:
+        return "real"
+    return "mixed"
+
+
+def run_provenance(base: dict[str, Any], job: Any, reads: list[dict]) -> dict[str, Any]:
+    """The provenance of one run: ``base`` plus its notebook, parameters, data and time."""
+    return {
+        **base,
+        "report": job.name,
+        "notebook": job.notebook_display,
+        "parameters": job.parameters,
+        "kernel": job.kernel,
+        "data_files": [
+            {"path": r["path"], "sha256": r["sha256"], "bytes": r.get("bytes"),
+             "synthetic": bool(r.get("synthetic"))}
+            for r in reads
+        ],
+        "data": data_kind(reads),
+        "built_at": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+    }
+
+
+_DATA_WORDS = {
+    "synthetic": "SYNTHETIC data (generated for testing and demonstration, not real survey "
+    "returns)",
+    "real": "real survey data",
+    "mixed": "a MIX of real and synthetic data",
+    "unknown": "unknown: the run recorded no data files",
+}
+
+
+def header_html(
+    title: str, audience: str, view: str, parameters: dict[str, Any], prov: dict[str, Any]
+) -> str:
+    """The banner at the top of a report (every value escaped).
+
+    Examples
+    --------
+    >>> h = header_html("<b>T</b>", "briefing", "briefing", {"n": "<x>"}, {"data": "synthetic",
+    ...                 "built_at": "2025-01-01T00:00:00+00:00"})
+    >>> "&lt;b&gt;T&lt;/b&gt;" in h and "&lt;x&gt;" in h and "<b>T" not in h
+    True
+    """
+    e = html.escape
+    badges = [f'<span class="lozells-badge">{e(audience)} report, {e(view)} view</span>']
+    if prov.get("data") == "synthetic":
+        badges.append('<span class="lozells-badge synthetic">Synthetic data</span>')
+    params = ", ".join(f"{e(str(k))} = {e(json.dumps(v, default=str))}"
+                       for k, v in parameters.items())
+    return (
+        '<header class="lozells-header">'
+        f"<h1>{e(title)}</h1>"
+        f"<div>{' '.join(badges)}</div>"
+        f"<div><small>Parameters: {params or 'defaults'}. Built {e(str(prov.get('built_at')))}."
+        "</small></div></header>"
+    )
+
+
+def footer_html(prov: dict[str, Any]) -> str:
+    """The provenance footer (every value escaped).
+
+    Examples
+    --------
+    >>> f = footer_html({"git_commit": "abc", "git_dirty": True, "python": "3.11",
+    ...     "packages": {"pandas": "2.2"}, "notebook": "nb.ipynb", "parameters": {"a": 1},
+    ...     "kernel": "k", "data_files": [], "data": "unknown", "built_at": "t"})
+    >>> "Provenance" in f and "uncommitted changes" in f
+    True
+    """
+    e = html.escape
+    dirty = prov.get("git_dirty")
+    tree = {True: " (working tree had uncommitted changes)", False: " (clean working tree)"}.get(
+        dirty, ""
+    )
+    rows = [
+        ("Data", e(_DATA_WORDS.get(prov.get("data", "unknown"), str(prov.get("data"))))),
+        ("Git commit", f"<code>{e(str(prov.get('git_commit')))}</code>{e(tree)}"),
+        ("Notebook", f"<code>{e(str(prov.get('notebook')))}</code> (kernel "
+                     f"{e(str(prov.get('kernel')))})"),
+        ("Parameters", f"<code>{e(json.dumps(prov.get('parameters', {}), default=str))}</code>"),
+        ("Built", e(str(prov.get("built_at")))),
+        ("Python", e(str(prov.get("python")))),
+        ("Packages", ", ".join(f"{e(k)} {e(str(v))}"
+                               for k, v in prov.get("packages", {}).items())),
+    ]
+    files = prov.get("data_files") or []
+    if files:
+        items = "".join(
+            f"<li><code>{e(f['path'])}</code> ({e(str(f.get('bytes')))} bytes"
+            f"{', synthetic' if f.get('synthetic') else ''}), SHA-256 "
+            f"<code>{e(f['sha256'])}</code></li>"
+            for f in files
+        )
+        rows.append(("Data files read", f"<ul>{items}</ul>"))
+    else:
+        rows.append(("Data files read", "none recorded"))
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return (
+        '<footer class="lozells-provenance" id="provenance">'
+        f"<h2>Provenance</h2><table>{body}</table></footer>"
+    )

@@ -1,0 +1,224 @@
+"""Rendering an executed notebook to the two HTML views, each one offline file.
+
+* ``research``: code present but folded into ``<details>`` (expandable), every output shown.
+* ``briefing``: no code, no prompts, no error outputs or tracebacks, no stderr; cells tagged
+  ``research_only`` are left out.
+
+Both use nbconvert's :class:`~nbconvert.HTMLExporter` with the ``lozells`` template (in
+``templates/``), which extends JupyterLab's and drops the scripts it loads from CDNs. Images
+are embedded as ``data:`` URIs. :func:`external_references` then checks the result: a report
+that would need the network fails the run instead of being published.
+
+Cell tags the notebooks can use (nbconvert's TagRemovePreprocessor):
+
+``remove_cell``   the cell is left out of both views;
+``remove_input``  the cell's code is left out of both views, its output shown;
+``remove_output`` the cell's output is left out of both views;
+``research_only`` the cell is left out of the briefing view.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import BuildError
+from .provenance import footer_html, header_html, run_provenance
+
+if TYPE_CHECKING:
+    from .execute import RunJob
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TAGS", "VIEWS", "external_references", "render_html", "render_views", "view_file"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+VIEWS = ("research", "briefing")
+TAGS = {
+    "remove_cell": "left out of both views",
+    "remove_input": "code left out of both views, output shown",
+    "remove_output": "output left out of both views",
+    "research_only": "left out of the briefing view",
+}
+
+
+def view_file(name: str, view: str) -> str:
+    """The file name of a run's view.
+
+    Examples
+    --------
+    >>> view_file("briefing-lozells", "briefing")
+    'briefing-lozells.briefing.html'
+    """
+    return f"{name}.{view}.html"
+
+
+def _briefing_notebook(nb: Any) -> Any:
+    """A copy of ``nb`` without research-only cells, error outputs or stderr streams."""
+    nb = copy.deepcopy(nb)
+    kept = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if "research_only" in tags:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                out
+                for out in cell.outputs
+                if out.get("output_type") != "error"
+                and not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+            ]
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def render_html(nb: Any, view: str, *, title: str, header: str = "", footer: str = "") -> str:
+    """Render a notebook node to one self-contained HTML page for ``view``.
+
+    ``header`` and ``footer`` are trusted HTML fragments (already escaped by the caller).
+    """
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    if view == "briefing":
+        nb = _briefing_notebook(nb)
+    else:
+        nb = copy.deepcopy(nb)
+    nb.metadata["title"] = title
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {"remove_cell"}
+    config.TagRemovePreprocessor.remove_input_tags = {"remove_input"}
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
+    config.HTMLExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
+    exporter = HTMLExporter(
+        config=config, template_name="lozells", extra_template_basedirs=[str(TEMPLATES)]
+    )
+    exporter.embed_images = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    if view == "briefing":
+        exporter.exclude_input = True
+    resources = {
+        "metadata": {"name": title},
+        "lozells": {"view": view, "header_html": header, "footer_html": footer},
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+class _ReferenceFinder(HTMLParser):
+    _ATTRS = {
+        "script": ("src",),
+        "link": ("href",),
+        "img": ("src", "srcset"),
+        "iframe": ("src",),
+        "frame": ("src",),
+        "embed": ("src",),
+        "object": ("data",),
+        "source": ("src", "srcset"),
+        "video": ("src", "poster"),
+        "audio": ("src",),
+        "track": ("src",),
+        "input": ("src",),
+        "image": ("href", "xlink:href"),
+        "use": ("href", "xlink:href"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_style = tag == "style"
+        wanted = self._ATTRS.get(tag, ())
+        for name, value in attrs:
+            if name == "style" and value:
+                self._check_css(value)
+            if name in wanted and value is not None:
+                value = value.strip()
+                if tag in ("use", "image") and value.startswith("#"):
+                    continue
+                if not value.startswith("data:"):
+                    self.found.append(f"<{tag} {name}={value[:120]!r}>")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self._check_css(data)
+
+    def _check_css(self, css: str) -> None:
+        lowered = css.lower()
+        start = 0
+        while (at := lowered.find("url(", start)) >= 0:
+            target = lowered[at + 4 : at + 200].strip().strip("'\"")
+            if not target.startswith(("data:", "#")):
+                self.found.append(f"css url({css[at + 4 : at + 124]!r})")
+            start = at + 4
+        if "@import" in lowered:
+            self.found.append("css @import")
+
+
+def external_references(html: str) -> list[str]:
+    """Every reference in ``html`` that a browser would fetch from outside the file.
+
+    Scripts, stylesheets, images, frames and media must be inline or ``data:`` URIs; plain
+    links (``<a href>``) are navigation, not loading, and are allowed.
+
+    Examples
+    --------
+    >>> external_references('<img src="data:image/png;base64,AA"><a href="https://x.org">x</a>')
+    []
+    >>> external_references('<script src="https://cdn.x/require.js"></script><img src="p.png">')
+    ["<script src='https://cdn.x/require.js'>", "<img src='p.png'>"]
+    """
+    finder = _ReferenceFinder()
+    finder.feed(html)
+    finder.close()
+    return finder.found
+
+
+def render_views(executed: Path, job: RunJob, reads: list[dict], workdir: Path) -> dict[str, str]:
+    """Render both views of an executed run into ``workdir``; return view -> file name.
+
+    Raises
+    ------
+    BuildError
+        If a view would load anything from outside the file.
+    """
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    provenance = run_provenance(job.provenance, job, reads)
+    files = {}
+    for view in VIEWS:
+        html = render_html(
+            nb,
+            view,
+            title=job.title,
+            header=header_html(job.title, job.audience, view, job.parameters, provenance),
+            footer=footer_html(provenance),
+        )
+        problems = external_references(html)
+        if problems:
+            raise BuildError(
+                f"the {view} view of {job.name} would load {len(problems)} resource(s) from "
+                f"outside the file, e.g. {problems[0]}; make the notebook embed it (images as "
+                "PNG/SVG outputs, no JavaScript widgets)"
+            )
+        name = view_file(job.name, view)
+        (workdir / name).write_text(html, encoding="utf-8")
+        files[view] = name
+    return files
