@@ -916,11 +916,14 @@ class SurveyDesign:
             if not (np.isfinite(tg) and 0 < pp < 1 and tg > 0):
                 continue
             eps = 1e-15
-            lo[i] = optimize.brentq(
-                lambda x, pp=pp, tg=tg: kl(x, pp) - tg, eps, pp, xtol=1e-14, rtol=1e-14
-            )
-            hi[i] = optimize.brentq(
-                lambda x, pp=pp, tg=tg: kl(x, pp) - tg, pp, 1 - eps, xtol=1e-14, rtol=1e-14
+
+            def f(x: float, pp: float = pp, tg: float = tg) -> float:
+                return kl(x, pp) - tg
+
+            # when even the boundary is inside the likelihood region the limit is 0 (or 1)
+            lo[i] = 0.0 if f(eps) <= 0 else optimize.brentq(f, eps, pp, xtol=1e-14, rtol=1e-14)
+            hi[i] = (
+                1.0 if f(1 - eps) <= 0 else optimize.brentq(f, pp, 1 - eps, xtol=1e-14, rtol=1e-14)
             )
         return lo, hi
 
