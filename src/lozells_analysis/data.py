@@ -75,13 +75,13 @@ def _decode(path: Path, raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         if _UTF8_MULTIBYTE.search(raw):
             bad_line = raw[: exc.start].count(b"\n") + 1
-            _fail(
-                path,
-                f"mixed text encodings: some characters are UTF-8 and others are not "
-                f"(first non-UTF-8 byte {raw[exc.start:exc.start + 1]!r} on line {bad_line})",
-                "open the file in a spreadsheet or text editor and save it once as "
-                "'CSV UTF-8'.",
-            )
+            raise_problems(
+                [Problem(None,
+                         "mixed text encodings: some characters are UTF-8 and others are not "
+                         f"(first non-UTF-8 byte {raw[exc.start:exc.start + 1]!r})",
+                         "open the file in a spreadsheet or text editor and save it once as "
+                         "'CSV UTF-8'.", rows=[bad_line], n_rows=1)],
+                str(path), "line")
         try:
             return raw.decode("cp1252")
         except UnicodeDecodeError:

@@ -80,7 +80,8 @@ def raise_problems(problems: list[Problem], source: str, row_word: str = "row") 
     for i, p in enumerate(problems, 1):
         lines.append(f"  {i}. {p.render(row_word)}")
     lines.append("The file was not changed. Nothing already published was touched.")
-    raise SurveyDataError("\n".join(lines), problems=problems, path=source)
+    # "from None": the message is the whole story; no chained pandas traceback under it
+    raise SurveyDataError("\n".join(lines), problems=problems, path=source) from None
 
 
 class _Rows:
