@@ -935,6 +935,7 @@ class SurveyDesign:
         formula: str,
         family: str = "binomial",
         level: float = 0.95,
+        subset: Any = None,
     ) -> pd.DataFrame:
         """Design-based GLM, matching R's ``svyglm`` (``quasibinomial`` for binomial).
 
@@ -954,6 +955,9 @@ class SurveyDesign:
             Logistic (logit link) or linear regression.
         level : float
             Confidence level of the intervals.
+        subset : boolean array-like, optional
+            A domain (e.g. one neighbourhood): rows outside it are left out of the fit but
+            the full design is kept for the variance, as ``svyglm(design=subset(des, ...))``.
 
         Returns
         -------
@@ -991,9 +995,15 @@ class SurveyDesign:
             y_df, X_df = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
         except patsy.PatsyError as exc:
             raise DesignError(f"Cannot build the model matrix of {formula!r}: {exc}") from None
-        rows = data.index.get_indexer(y_df.index)
-        if (rows < 0).any():
+        if not data.index.is_unique:
             raise DesignError("The data's index must be unique to fit a GLM; reset_index().")
+        if subset is not None:
+            mask = np.asarray(subset, dtype=bool)
+            if mask.shape != (self.n_rows,):
+                raise ParameterError(f"subset must have one value per row ({self.n_rows}).")
+            keep = y_df.index.isin(data.index[mask])
+            y_df, X_df = y_df[keep], X_df[keep]
+        rows = data.index.get_indexer(y_df.index)
         used = np.zeros(self.n_rows, dtype=bool)
         used[rows] = True
         y = y_df.iloc[:, 0].to_numpy(float)

@@ -87,8 +87,9 @@ def raise_problems(problems: list[Problem], source: str, row_word: str = "row") 
 class _Rows:
     """Turns a boolean mask over the frame into the row numbers a researcher sees."""
 
-    def __init__(self, row_numbers: np.ndarray):
+    def __init__(self, row_numbers: np.ndarray, word: str = "row"):
         self.numbers = row_numbers
+        self.word = word
 
     def problem(
         self,
@@ -178,7 +179,8 @@ def _dates(raw: pd.Series, rows: _Rows, problems: list[Problem], fmt: str | None
             parts = []
             for k in used:
                 first = rows.numbers[np.flatnonzero((kinds == k) & ~blank)[:3]]
-                parts.append(f"{_DATE_FORMATS[k][0]} in rows {', '.join(map(str, first))}")
+                parts.append(
+                    f"{_DATE_FORMATS[k][0]} in {rows.word}s {', '.join(map(str, first))}")
             problems.append(
                 Problem(
                     "interview_date",
@@ -335,7 +337,8 @@ def validate_survey(
     cb = codebook or load_codebook()
     recode = recode or {}
     n = len(frame)
-    rows = _Rows(np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers))
+    rows = _Rows(np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers),
+                 row_word)
     problems: list[Problem] = []
 
     if n == 0:

@@ -305,10 +305,12 @@ def _run_one(
     client: Any,
     pdf: bool,
     cancelled: threading.Event,
+    reason: str,
 ) -> Any:
     """Execute and render one run into ``workdir`` (locally or on the cluster), then its PDF."""
     from .execute import execute_run, execute_run_remote, one_line
 
+    log.info("start       %s (%s)", run.name, reason)
     if client is not None:
         future = client.submit(execute_run_remote, job, pure=False, key=f"lozells-{run.name}-"
                                f"{os.urandom(4).hex()}")
@@ -468,11 +470,10 @@ def _execute_all(
     try:
         with signals:
             for run in todo:
-                reason = decisions[run.name][0]
-                log.info("start       %s (%s)", run.name, reason)
                 job = _job_for(run, provenance)
                 futures[pool.submit(_run_one, run, job, staging / run.name, client=client,
-                                    pdf=options.pdf, cancelled=cancelled)] = run
+                                    pdf=options.pdf, cancelled=cancelled,
+                                    reason=decisions[run.name][0] or "")] = run
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)

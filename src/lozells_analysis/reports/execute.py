@@ -30,6 +30,9 @@ from typing import Any
 from ..tracking import READS_ENV, reads_from
 
 log = logging.getLogger(__name__)
+# The narrative of each run goes to that run's log file only (not the build's console).
+runlog = logging.getLogger("lozells_analysis.run")
+runlog.propagate = False
 
 __all__ = ["RunJob", "RunResult", "execute_run", "execute_run_remote", "kill_all_kernels"]
 
@@ -200,9 +203,10 @@ def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None
     handler.addFilter(_ThreadFilter(threading.get_ident()))
     pm_logger = logging.getLogger("papermill")
     pm_logger.setLevel(logging.INFO)
+    runlog.setLevel(logging.INFO)
     pm_logger.addHandler(handler)
-    log.addHandler(handler)
-    log.info(
+    runlog.addHandler(handler)
+    runlog.info(
         "run %s: notebook %s, parameters %s, kernel %s, cell_timeout %gs, run_timeout %gs",
         job.name, job.notebook_display, json.dumps(job.parameters), job.kernel,
         job.cell_timeout, job.run_timeout,
@@ -221,7 +225,7 @@ def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None
             stop = cancelled is not None and cancelled.is_set()
             if time.monotonic() > deadline and not stop:
                 timed_out.set()
-                log.warning("run %s exceeded run_timeout (%gs): killing its kernel",
+                runlog.warning("run %s exceeded run_timeout (%gs): killing its kernel",
                             job.name, job.run_timeout)
                 stop = True
             if stop and _kill_kernel(km):
@@ -254,7 +258,7 @@ def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None
         error, detail = _describe_failure(exc, job, timed_out.is_set())
         if cancelled is not None and cancelled.is_set():
             error = "interrupted (SIGINT/SIGTERM) before it finished"
-        log.error("run %s failed: %s\n%s", job.name, error, detail)
+        runlog.error("run %s failed: %s\n%s", job.name, error, detail)
     finally:
         finished.set()
         with _LIVE_LOCK:
@@ -267,12 +271,12 @@ def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None
             files["notebook"] = executed.name
         except Exception as exc:  # noqa: BLE001 - a render failure is a failed run
             error = one_line(f"rendering failed: {type(exc).__name__}: {exc}")
-            log.exception("run %s: rendering failed", job.name)
+            runlog.exception("run %s: rendering failed", job.name)
     duration = time.monotonic() - started
     if error is None:
-        log.info("run %s succeeded in %.1fs; data files read: %d", job.name, duration, len(reads))
+        runlog.info("run %s succeeded in %.1fs; data files read: %d", job.name, duration, len(reads))
     pm_logger.removeHandler(handler)
-    log.removeHandler(handler)
+    runlog.removeHandler(handler)
     handler.close()
     if kernel_output.exists() and kernel_output.stat().st_size:
         with open(run_log, "a", encoding="utf-8") as out:
