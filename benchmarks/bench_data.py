@@ -1,0 +1,73 @@
+"""Time and peak memory of generating the synthetic survey and of loading a survey file.
+
+Run: ``.venv/bin/python benchmarks/bench_data.py [--rows 1000000]``
+
+Each measurement runs in a fresh Python process so its peak resident memory (ru_maxrss) is
+its own; the baseline line is that of a process that only imports the library, so the
+difference is what the step itself costs. Goals (issue #2): generate(n=1_000_000) at most
+30 s and 2 GiB; load_survey on a million-row Parquet file at most 5 s including validation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+STEP = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from lozells_analysis.synthetic import generate
+    from lozells_analysis.data import load_survey
+    kind, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    t0 = time.perf_counter()
+    if kind == "generate":
+        frame = generate(n=n)
+    elif kind == "write":
+        generate(n=n).to_parquet(path)
+        frame = None
+    elif kind == "load":
+        frame = load_survey(path)
+    else:
+        frame = None
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    size = int(frame.memory_usage(deep=True).sum()) if frame is not None else 0
+    print(json.dumps({"seconds": seconds, "peak": peak, "frame_bytes": size}))
+    """
+)
+
+
+def run(kind: str, n: int, path: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", STEP, kind, str(n), path], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    gib = 1024**3
+    with tempfile.TemporaryDirectory() as tmp:
+        big = str(Path(tmp) / "survey.parquet")
+        base = run("baseline", 0, "")
+        rows = [
+            ("generate(n=2852)", run("generate", 2852, "")),
+            (f"generate(n={args.rows:,})", run("generate", args.rows, "")),
+        ]
+        run("write", args.rows, big)
+        rows.append((f"load_survey({args.rows:,}-row Parquet)", run("load", 0, big)))
+    print(f"{'step':<36}{'seconds':>9}{'peak RSS':>11}{'over import':>13}{'frame':>10}")
+    print(f"{'import lozells_analysis (baseline)':<36}{'':>9}{base['peak'] / gib:>9.2f}Gi")
+    for name, r in rows:
+        print(f"{name:<36}{r['seconds']:>9.2f}{r['peak'] / gib:>9.2f}Gi"
+              f"{(r['peak'] - base['peak']) / gib:>11.2f}Gi{r['frame_bytes'] / 1e6:>8.0f}MB")
+
+
+if __name__ == "__main__":
+    main()
