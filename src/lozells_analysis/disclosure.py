@@ -149,11 +149,11 @@ def flag_reliability(
     --------
     >>> t = pd.DataFrame({"estimate": [0.5, 0.5, 0.5], "lower_ci": [0.45, 0.35, 0.46],
     ...                   "upper_ci": [0.55, 0.65, 0.54], "n_eff": [400, 400, 20]})
-    >>> flag_reliability(t)[["interpret_with_caution", "reliability_note"]]
-       interpret_with_caution                      reliability_note
-    0                   False
-    1                    True  interval wider than 20 points
-    2                    True  effective sample size under 30
+    >>> out = flag_reliability(t)
+    >>> out["interpret_with_caution"].tolist()
+    [False, True, True]
+    >>> out["reliability_note"].tolist()
+    ['', 'interval wider than 20 points', 'effective sample size under 30']
     """
     for c in ("lower_ci", "upper_ci", n_eff_col):
         if c not in table.columns:
