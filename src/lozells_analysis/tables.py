@@ -254,9 +254,10 @@ def estimate_table(
 
     Each cell reads ``"82% (79% to 85%)"``; a row flagged ``suppressed`` (by
     :mod:`lozells_analysis.disclosure`) reads ``"suppressed"`` whatever its numbers; a row
-    flagged ``interpret_with_caution`` (by :func:`~lozells_analysis.disclosure.flag_reliability`)
-    has ``" (interpret with caution)"`` appended. Suppression is also applied here as a safety net: the table never
-    shows a figure for a row whose ``suppressed`` column is true.
+    flagged ``interpret_with_caution`` (by
+    :func:`~lozells_analysis.disclosure.flag_reliability`) has ``" (interpret with caution)"``
+    appended. Suppression is also applied here as a safety net: the table never shows a
+    figure for a row whose ``suppressed`` column is true.
 
     Parameters
     ----------
