@@ -135,8 +135,13 @@ def code_frequencies(
     by: str | None = None,
     min_n: int = 1,
     coding_frame: CodingFrame | None = None,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """How many excerpts raised each code, and what share of the excerpts that is.
+
+    The share has a Wilson score interval (``lower_ci``, ``upper_ci`` at ``level``) on the
+    number of excerpts: a guide to how much the share could move with other excerpts, not a
+    survey interval (the excerpts are not a random sample of residents).
 
     Parameters
     ----------
@@ -149,7 +154,8 @@ def code_frequencies(
     Returns
     -------
     DataFrame
-        ``[by,] code, label, [stage,] n_excerpts, group_excerpts, percent, suppressed``, every
+        ``[by,] code, label, [stage,] n_excerpts, group_excerpts, percent, lower_ci,
+        upper_ci, suppressed``, every
         code of the frame listed (zero counts included), most frequent first overall.
 
     Examples
@@ -197,6 +203,17 @@ def code_frequencies(
                        percent=np.nan if small or total == 0 else n / total, suppressed=small)
             rows.append(rec)
     out = pd.DataFrame(rows)
+    from .design import wilson_score_interval
+
+    out["lower_ci"] = np.nan
+    out["upper_ci"] = np.nan
+    ok = out["percent"].notna().to_numpy()
+    if ok.any():
+        ci = wilson_score_interval(out.loc[ok, "n_excerpts"].astype(float).to_numpy(),
+                                   out.loc[ok, "group_excerpts"].astype(float).to_numpy(), level)
+        out.loc[ok, "lower_ci"] = ci["lower_ci"].to_numpy()
+        out.loc[ok, "upper_ci"] = ci["upper_ci"].to_numpy()
+    out["estimate"] = out["percent"]
     out["n_excerpts"] = out["n_excerpts"].astype("Int64")
     return out
 

@@ -39,6 +39,8 @@ from .tables import indicator_label
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "CONTROL_SCORES",
+    "COVARIATES",
     "benchmark_comparison",
     "breakdown",
     "design_for",
@@ -48,8 +50,14 @@ __all__ = [
     "proportions",
     "response_counts",
     "spine_table",
+    "ons4_bands",
+    "ons4_comparison",
+    "reliability",
+    "term_labels",
+    "trend_tests",
     "validation_summary",
     "weighting_effect",
+    "with_scores",
 ]
 
 
@@ -290,10 +298,15 @@ def spine_table(design: SurveyDesign, neighbourhood: str,
 
 # --- notebooks 04-06: breakdowns and models ---------------------------------------------------
 def model_frame(survey: pd.DataFrame, categorical: Sequence[str] = (),
-                numeric: Sequence[str] = (), codebook: Codebook | None = None) -> pd.DataFrame:
+                numeric: Sequence[str] = (), codebook: Codebook | None = None,
+                min_n: int = 1) -> pd.DataFrame:
     """The survey with ``categorical`` items as labelled categories and ``numeric`` items as
     floats, "don't know", refused and prefer-not-to-say set to missing, ready for
     :meth:`SurveyDesign.glm` formulas (``C(gender)``) and ``by=`` breakdowns.
+
+    A category with fewer than ``min_n`` respondents is set to missing too (so a model never
+    reports a coefficient for a handful of people); ``attrs["dropped_categories"]`` lists
+    them as ``"item: label (n)"``.
 
     Examples
     --------
@@ -305,16 +318,27 @@ def model_frame(survey: pd.DataFrame, categorical: Sequence[str] = (),
     """
     cb = codebook or load_codebook()
     out = survey.copy()
+    dropped: list[str] = []
     for c in categorical:
         item = cb.item(c)
         codes = pd.Series(cb.codes_of(out[c], item), index=out.index)
         valid = {k: v for k, v in item.labels.items() if k in item.scale.valid_codes}
-        out[c] = pd.Categorical(codes.map(valid), categories=list(valid.values()))
+        cat = pd.Series(pd.Categorical(codes.map(valid), categories=list(valid.values())),
+                        index=out.index)
+        sizes = cat.value_counts()
+        small = [lab for lab, k in sizes.items() if 0 < k < min_n]
+        if small:
+            dropped.extend(f"{c}: {lab} ({int(sizes[lab])})" for lab in small)
+            cat = cat.where(~cat.isin(small))
+        out[c] = cat.cat.remove_unused_categories()
     for c in numeric:
         item = cb.item(c)
         v = pd.Series(cb.codes_of(out[c], item), index=out.index)
         out[c] = v.where(~v.isin(item.missing_codes))
     out.attrs = dict(survey.attrs)
+    out.attrs["dropped_categories"] = dropped
+    if dropped:
+        log.info("categories with fewer than %d respondents left out: %s", min_n, dropped)
     return out
 
 
@@ -336,3 +360,134 @@ def breakdown(design: SurveyDesign, indicator: str, by: str, level: float = 0.95
     diffs = group_differences(design, indicator, by=by, pairs=pairs, level=level,
                               adjust=adjust)
     return est, diffs
+
+
+# --- trends, scales, wellbeing ------------------------------------------------------------------
+def trend_tests(design: SurveyDesign, indicators: Sequence[str], level: float = 0.95
+                ) -> pd.DataFrame:
+    """The design-based linear trend test over waves for each indicator, labelled."""
+    from .trends import linear_trend
+
+    parts = []
+    for ind in indicators:
+        t = linear_trend(design, ind, level=level)
+        t.insert(0, "label", indicator_label(ind, design.codebook))
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)
+
+
+#: Collective control: the five components and the overall index.
+CONTROL_SCORES = ("social_connectedness", "knowledge_skills", "money_resources", "influence",
+                  "confidence", "collective_control")
+#: The covariates of the regressions of notebooks 04 and 05.
+COVARIATES = ("age_band", "gender", "ethnic_group", "disability")
+
+
+def with_scores(survey: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """The survey with the collective-control component scores and overall index (0-100)
+    added as columns (:func:`lozells_analysis.scales.collective_control`)."""
+    from .scales import collective_control
+
+    cb = codebook or load_codebook()
+    scores = collective_control(survey, cb)
+    out = survey.drop(columns=[c for c in scores.columns if c in survey.columns]).join(scores)
+    out.attrs = dict(survey.attrs)
+    return out
+
+
+def reliability(survey: pd.DataFrame, level: float = 0.95, codebook: Codebook | None = None
+                ) -> pd.DataFrame:
+    """Cronbach's alpha (survey-weighted, Feldt interval) of each component's items and of
+    all the collective-control items together, on the items' 0-1 scores."""
+    from .scales import COMPONENTS, cronbach_alpha, item_score
+
+    cb = codebook or load_codebook()
+    rows = []
+    groups = [(c, cb.component_items(c)) for c in COMPONENTS]
+    groups.append(("collective_control", [i for c in COMPONENTS for i in cb.component_items(c)]))
+    for comp, items in groups:
+        scores = pd.DataFrame({i: item_score(survey, i, cb) for i in items})
+        scores["weight"] = survey["weight"].to_numpy(float)
+        a = cronbach_alpha(scores, items, weights="weight", level=level)
+        a.insert(0, "label", cb.components.get(comp, "Collective control (all items)"))
+        a.insert(0, "component", comp)
+        rows.append(a)
+    out = pd.concat(rows, ignore_index=True)
+    return out.rename(columns={"alpha": "estimate"})
+
+
+def term_labels(terms: Sequence[str], codebook: Codebook | None = None,
+                reference: dict | None = None) -> dict[str, str]:
+    """Readable names for model terms: ``C(gender)[T.Man]`` -> ``"Gender: Man"``.
+
+    Examples
+    --------
+    >>> term_labels(["C(gender)[T.Man]", "lc_years_involved"])  # doctest: +NORMALIZE_WHITESPACE
+    {'C(gender)[T.Man]': 'Gender: Man',
+     'lc_years_involved': 'Years involved in the Local Conversation'}
+    """
+    import re
+
+    names = {"lc_involvement": "Involvement", "age_band": "Age", "gender": "Gender",
+             "ethnic_group": "Ethnic group", "disability": "Disability or long-term condition",
+             "lc_years_involved": "Years involved in the Local Conversation",
+             "social_connectedness": "Social connectedness score (per 10 points)"}
+    out = {}
+    for t in terms:
+        m = re.fullmatch(r"C\((\w+)\)\[T\.(.*)\]", t)
+        if m:
+            out[t] = f"{names.get(m.group(1), m.group(1))}: {m.group(2)}"
+        else:
+            out[t] = names.get(t, t.replace("_", " "))
+    return out
+
+
+def ons4_comparison(design: SurveyDesign, level: float = 0.95, min_n: int = 10,
+                    period: str = "2019/20") -> pd.DataFrame:
+    """ONS4 means with intervals against England's means (Community Life Survey, ``period``)
+    where published, classified higher/similar/lower (better/worse by the item's polarity)."""
+    cb = design.codebook
+    b = load_benchmarks()
+    items = ["life_satisfaction", "worthwhile", "happiness", "anxiety"]
+    est = means(design, items, level=level, min_n=min_n)
+    values, cats = [], []
+    for _, r in est.iterrows():
+        item = cb.items[r["variable"]]
+        hit = b[(b["measure_id"] == (item.benchmark or "")) & (b["period"] == period)]
+        v = float(hit["value"].iloc[0]) if len(hit) else np.nan
+        values.append(v)
+        cats.append("not compared" if r["suppressed"] else
+                    classify_against_benchmark(r["lower_ci"], r["upper_ci"], v,
+                                               item.polarity)[0])
+    est["comparator"] = f"England ({period})"
+    est["comparator_value"] = values
+    est["comparison"] = cats
+    return est
+
+
+def ons4_bands(survey: pd.DataFrame, level: float = 0.95, min_n: int = 10,
+               codebook: Codebook | None = None) -> pd.DataFrame:
+    """Weighted percentage of respondents in each ONS4 band, per item, with intervals."""
+    from .scales import ons4_band
+
+    cb = codebook or load_codebook()
+    frame = survey.copy()
+    rows = []
+    cols = []
+    for item in ("life_satisfaction", "worthwhile", "happiness", "anxiety"):
+        v = pd.Series(cb.codes_of(frame[item], cb.items[item]), index=frame.index)
+        v = v.where(~v.isin(cb.items[item].missing_codes))
+        band = pd.Series(np.asarray(ons4_band(v.to_numpy(), item, cb), dtype=object),
+                         index=frame.index)
+        for b in cb.bands[cb.items[item].bands]:
+            col = f"_{item}__{b.label}"
+            frame[col] = np.where(v.isna(), np.nan, (band == b.label).astype(float))
+            cols.append((col, item, b.label))
+    design = design_for(frame, cb)
+    for col, item, label in cols:
+        est = design.proportion(col, level=level)
+        est["variable"] = item
+        est.insert(0, "band", label)
+        est.insert(0, "label", indicator_label(item, cb))
+        rows.append(est)
+    return _protect(pd.concat(rows, ignore_index=True), min_n)
