@@ -17,8 +17,13 @@ PNG = (
 
 
 def code(source: str, tags: list[str] | None = None) -> dict:
-    return {"cell_type": "code", "metadata": {"tags": tags or []}, "execution_count": None,
-            "outputs": [], "source": source}
+    return {
+        "cell_type": "code",
+        "metadata": {"tags": tags or []},
+        "execution_count": None,
+        "outputs": [],
+        "source": source,
+    }
 
 
 def markdown(source: str, tags: list[str] | None = None) -> dict:
@@ -46,22 +51,29 @@ def tiny_cells(extra: str = "") -> list[dict]:
     """Title, parameters, a cell recording a read and printing, stderr, a table, an image."""
     return [
         markdown("# Tiny report\n\nWhat it shows."),
-        code('data_path: str = ""  # a data file to read\n'
-             'greeting: str = "hello"  # what to print\n'
-             "n: int = 1  # how many times\n"
-             "sleep: float = 0.0  # seconds to wait\n", ["parameters"]),
-        code("import sys, time\n"
-             "from lozells_analysis.tracking import record_read\n"
-             "if data_path:\n"
-             "    record_read(data_path, synthetic=True)\n"
-             "time.sleep(sleep)\n"
-             "print('GREETING:', greeting * n)\n"
-             "print('STDERR-MARKER', file=sys.stderr)" + extra),
-        code("from IPython.display import HTML, Image, display\n"
-             "import html\n"
-             "display(HTML('<table><tr><td>' + html.escape('<script>alert(1)</script>')"
-             " + '</td></tr></table>'))\n"
-             f"display(Image(data=__import__('base64').b64decode('{PNG}')))"),
+        code(
+            'data_path: str = ""  # a data file to read\n'
+            'greeting: str = "hello"  # what to print\n'
+            "n: int = 1  # how many times\n"
+            "sleep: float = 0.0  # seconds to wait\n",
+            ["parameters"],
+        ),
+        code(
+            "import sys, time\n"
+            "from lozells_analysis.tracking import record_read\n"
+            "if data_path:\n"
+            "    record_read(data_path, synthetic=True)\n"
+            "time.sleep(sleep)\n"
+            "print('GREETING:', greeting * n)\n"
+            "print('STDERR-MARKER', file=sys.stderr)" + extra
+        ),
+        code(
+            "from IPython.display import HTML, Image, display\n"
+            "import html\n"
+            "display(HTML('<table><tr><td>' + html.escape('<script>alert(1)</script>')"
+            " + '</td></tr></table>'))\n"
+            f"display(Image(data=__import__('base64').b64decode('{PNG}')))"
+        ),
         markdown("RESEARCH-ONLY-NOTE", ["research_only"]),
         code("print('REMOVED-CELL')", ["remove_cell"]),
     ]

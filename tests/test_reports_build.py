@@ -55,13 +55,18 @@ def test_build_publishes_every_run_and_both_views(built):
     project, summary, _ = built
     assert summary.ok
     assert sorted((o.name, o.status) for o in summary.outcomes) == [
-        ("pack-aston", "built"), ("pack-lozells", "built"), ("tiny", "built")]
+        ("pack-aston", "built"),
+        ("pack-lozells", "built"),
+        ("tiny", "built"),
+    ]
     for name in ("tiny", "pack-lozells", "pack-aston"):
         for suffix in (".research.html", ".briefing.html", ".ipynb"):
             assert (project.reports / f"{name}{suffix}").is_file()
         assert (project.reports / "logs" / f"{name}.log").is_file()
-    assert "GREETING: LozellsLozells" not in (project.reports / "pack-lozells.research.html"
-                                              ).read_text()
+    assert (
+        "GREETING: LozellsLozells"
+        not in (project.reports / "pack-lozells.research.html").read_text()
+    )
     assert "GREETING: Lozells" in (project.reports / "pack-lozells.briefing.html").read_text()
     assert "GREETING: hellohello" in (project.reports / "tiny.research.html").read_text()
     # nothing half-written or staged is left where people read reports
@@ -87,7 +92,7 @@ def test_research_view_folds_code_and_briefing_view_has_none(built):
     project, _, _ = built
     research = (project.reports / "tiny.research.html").read_text()
     briefing = (project.reports / "tiny.briefing.html").read_text()
-    assert "<details class=\"lozells-code\"><summary>Show code</summary>" in research
+    assert '<details class="lozells-code"><summary>Show code</summary>' in research
     assert "record_read" in research and "RESEARCH-ONLY-NOTE" in research
     assert "STDERR-MARKER" in research
     assert "<details" not in briefing and "record_read" not in briefing
@@ -99,7 +104,7 @@ def test_research_view_folds_code_and_briefing_view_has_none(built):
 def test_provenance_footer_names_commit_data_hash_parameters_and_versions(built):
     project, _, data = built
     html = (project.reports / "tiny.briefing.html").read_text()
-    footer = html[html.index('<footer class="lozells-provenance"'):]
+    footer = html[html.index('<footer class="lozells-provenance"') :]
     import hashlib
 
     assert hashlib.sha256(data.read_bytes()).hexdigest() in footer
@@ -135,8 +140,9 @@ heavy = sorted(m for m in ("papermill", "nbconvert", "nbformat", "jsonschema", "
                if m in sys.modules)
 print(json.dumps({{"statuses": sorted(o.status for o in s.outcomes), "heavy": heavy}}))
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"statuses": ["skipped", "skipped", "skipped"], "heavy": []}
 
@@ -151,8 +157,9 @@ reports:
     audience: research
     parameters: {{data_path: {data}, {params[1:-1]}}}
 """
-    project = helpers.make_project(tmp_path, catalogue,
-                                   {"solo.ipynb": cells or helpers.tiny_cells()})
+    project = helpers.make_project(
+        tmp_path, catalogue, {"solo.ipynb": cells or helpers.tiny_cells()}
+    )
     return project, data
 
 
@@ -205,8 +212,11 @@ reports:
   - {id: good, notebook: notebooks/good.ipynb, audience: research}
   - {id: flaky, notebook: notebooks/flaky.ipynb, audience: briefing}
 """
-    project = helpers.make_project(tmp_path, catalogue, {
-        "good.ipynb": helpers.tiny_cells(), "flaky.ipynb": helpers.tiny_cells()})
+    project = helpers.make_project(
+        tmp_path,
+        catalogue,
+        {"good.ipynb": helpers.tiny_cells(), "flaky.ipynb": helpers.tiny_cells()},
+    )
     assert build(project).ok
     before = (project.reports / "flaky.briefing.html").read_bytes()
 
@@ -266,8 +276,9 @@ def test_sigterm_leaves_published_reports_intact(tmp_path):
     project, _ = _single(tmp_path, params="{sleep: 0.0}")
     assert build(project).ok
     published = {p.name: p.read_bytes() for p in project.reports.glob("solo.*")}
-    project.catalogue.write_text(project.catalogue.read_text().replace("sleep: 0.0",
-                                                                       "sleep: 60.0"))
+    project.catalogue.write_text(
+        project.catalogue.read_text().replace("sleep: 0.0", "sleep: 60.0")
+    )
     script = f"""
 import sys
 from pathlib import Path

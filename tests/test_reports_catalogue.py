@@ -24,15 +24,32 @@ def write_notebook(path: Path, params: str = PARAMS, title: str = "Tiny report")
     nb = {
         "nbformat": 4,
         "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "lozells-analysis", "language": "python",
-                                    "display_name": "Python (lozells-analysis)"},
-                     "language_info": {"name": "python"}},
+        "metadata": {
+            "kernelspec": {
+                "name": "lozells-analysis",
+                "language": "python",
+                "display_name": "Python (lozells-analysis)",
+            },
+            "language_info": {"name": "python"},
+        },
         "cells": [
             {"cell_type": "markdown", "id": "t", "metadata": {}, "source": f"# {title}\n"},
-            {"cell_type": "code", "id": "p", "metadata": {"tags": ["parameters"]},
-             "execution_count": None, "outputs": [], "source": params},
-            {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": None,
-             "outputs": [], "source": "print(neighbourhood)"},
+            {
+                "cell_type": "code",
+                "id": "p",
+                "metadata": {"tags": ["parameters"]},
+                "execution_count": None,
+                "outputs": [],
+                "source": params,
+            },
+            {
+                "cell_type": "code",
+                "id": "b",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": "print(neighbourhood)",
+            },
         ],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +65,9 @@ def catalogue(tmp_path: Path, body: str) -> Path:
 
 
 def test_for_each_expands_to_one_run_per_value_named_from_id_and_value(tmp_path):
-    path = catalogue(tmp_path, """
+    path = catalogue(
+        tmp_path,
+        """
 reports:
   - id: pack
     notebook: notebooks/nb.ipynb
@@ -58,7 +77,8 @@ reports:
   - id: quality
     notebook: notebooks/nb.ipynb
     audience: research
-""")
+""",
+    )
     runs = load_catalogue(path).runs
     assert [r.name for r in runs] == ["pack-lozells", "pack-lozells-east", "quality"]
     assert runs[1].parameters == {"min_n": 5, "neighbourhood": "Lozells East"}
@@ -68,13 +88,16 @@ reports:
 
 
 def test_unknown_parameter_is_rejected_listing_the_valid_ones(tmp_path):
-    path = catalogue(tmp_path, """
+    path = catalogue(
+        tmp_path,
+        """
 reports:
   - id: quality
     notebook: notebooks/nb.ipynb
     audience: research
     parameters: {neighborhood: Aston}
-""")
+""",
+    )
     with pytest.raises(CatalogueError) as err:
         load_catalogue(path)
     message = str(err.value)
@@ -93,53 +116,68 @@ reports:
     ],
 )
 def test_mistyped_parameter_is_rejected(tmp_path, params, expected):
-    path = catalogue(tmp_path, f"""
+    path = catalogue(
+        tmp_path,
+        f"""
 reports:
   - id: quality
     notebook: notebooks/nb.ipynb
     audience: research
     parameters: {params}
-""")
+""",
+    )
     with pytest.raises(CatalogueError, match=expected):
         load_catalogue(path)
 
 
 def test_mistyped_for_each_value_is_rejected(tmp_path):
-    path = catalogue(tmp_path, """
+    path = catalogue(
+        tmp_path,
+        """
 reports:
   - id: pack
     notebook: notebooks/nb.ipynb
     audience: briefing
     for_each: {level: [0.9, "0.95"]}
-""")
+""",
+    )
     with pytest.raises(CatalogueError, match="'level' .* must be float, got str '0.95'"):
         load_catalogue(path)
 
 
 def test_an_int_is_accepted_for_a_float_parameter(tmp_path):
-    path = catalogue(tmp_path, """
+    path = catalogue(
+        tmp_path,
+        """
 reports:
   - {id: q, notebook: notebooks/nb.ipynb, audience: research, parameters: {level: 1}}
-""")
+""",
+    )
     assert load_catalogue(path).runs[0].parameters == {"level": 1}
 
 
 def test_missing_notebook_is_a_catalogue_error(tmp_path):
-    path = catalogue(tmp_path, """
+    path = catalogue(
+        tmp_path,
+        """
 reports:
   - {id: gone, notebook: notebooks/does_not_exist.ipynb, audience: research}
-""")
+""",
+    )
     with pytest.raises(CatalogueError, match="notebooks/does_not_exist.ipynb does not exist"):
         load_catalogue(path)
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    path = catalogue(tmp_path, """
+    path = catalogue(
+        tmp_path,
+        """
 reports:
   - {id: a, notebook: notebooks/nb.ipynb, audience: public}
   - {id: b, notebook: notebooks/nb.ipynb, audience: research, parameters: {x: 1}}
   - {id: a, notebook: notebooks/nb.ipynb, audience: research, colour: red}
-""")
+""",
+    )
     with pytest.raises(CatalogueError) as err:
         load_catalogue(path)
     message = str(err.value)
@@ -157,14 +195,17 @@ def test_empty_catalogue_has_no_runs(tmp_path):
 
 
 def test_select_by_id_or_name_and_reject_unknown_ids(tmp_path):
-    path = catalogue(tmp_path, """
+    path = catalogue(
+        tmp_path,
+        """
 reports:
   - id: pack
     notebook: notebooks/nb.ipynb
     audience: briefing
     for_each: {neighbourhood: [Lozells, Aston]}
   - {id: quality, notebook: notebooks/nb.ipynb, audience: research}
-""")
+""",
+    )
     cat = load_catalogue(path)
     assert [r.name for r in cat.select(["pack"])] == ["pack-lozells", "pack-aston"]
     assert [r.name for r in cat.select(["pack-aston"])] == ["pack-aston"]
@@ -192,10 +233,17 @@ def test_parameter_inspection_is_cached_by_notebook_content(tmp_path):
 @pytest.mark.parametrize(
     ("value", "type_name", "ok"),
     [
-        ("x", "str", True), (1, "str", False), (None, "Optional[str]", True),
-        (None, "str", False), ([1], "list[int]", True), ({"a": 1}, "dict", True),
-        (1.5, "int", False), (True, "bool", True), ("anything", "None", True),
-        (3, "int | None", True), ("3", "int | None", False),
+        ("x", "str", True),
+        (1, "str", False),
+        (None, "Optional[str]", True),
+        (None, "str", False),
+        ([1], "list[int]", True),
+        ({"a": 1}, "dict", True),
+        (1.5, "int", False),
+        (True, "bool", True),
+        ("anything", "None", True),
+        (3, "int | None", True),
+        ("3", "int | None", False),
     ],
 )
 def test_value_matches(value, type_name, ok):

@@ -34,21 +34,37 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="project root (default: the repository, or $LOZELLS_PROJECT_ROOT)",
     )
-    parser.add_argument("--catalogue", type=Path, help="catalogue file (default: ROOT/reports.yaml)")
+    parser.add_argument(
+        "--catalogue", type=Path, help="catalogue file (default: ROOT/reports.yaml)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="only print failures")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="execute and publish reports (skips what has not changed)")
     b.add_argument("ids", nargs="*", metavar="ID", help="entry ids or run names (default: all)")
     b.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    b.add_argument("--jobs", "-j", type=int, metavar="N",
-                   help="runs in parallel on this machine (default: number of cores)")
-    b.add_argument("--scheduler", metavar="ADDRESS",
-                   help="submit runs to a Dask distributed scheduler, e.g. tcp://HOST:8786")
-    b.add_argument("--pdf", action="store_true",
-                   help="also print each briefing pack to PDF with headless Chromium")
-    b.add_argument("--wait", action="store_true",
-                   help="if another build is running, wait for it instead of exiting with 3")
+    b.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="runs in parallel on this machine (default: number of cores)",
+    )
+    b.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="submit runs to a Dask distributed scheduler, e.g. tcp://HOST:8786",
+    )
+    b.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each briefing pack to PDF with headless Chromium",
+    )
+    b.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another build is running, wait for it instead of exiting with 3",
+    )
 
     sub.add_parser("list", help="every run in the catalogue, its state and when it was built")
 
@@ -86,7 +102,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print("lozells build: --jobs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     options = BuildOptions(
-        ids=args.ids, force=args.force, jobs=args.jobs, scheduler=args.scheduler, pdf=args.pdf,
+        ids=args.ids,
+        force=args.force,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        pdf=args.pdf,
         wait=args.wait,
     )
     try:
@@ -129,8 +149,9 @@ def _cmd_params(args: argparse.Namespace) -> int:
     if not params:
         print(f"{args.notebook}: no cell tagged 'parameters'")
         return EXIT_OK
-    rows = [("NAME", "TYPE", "DEFAULT", "HELP")] + [(p.name, p.type, p.default, p.help)
-                                                     for p in params]
+    rows = [("NAME", "TYPE", "DEFAULT", "HELP")] + [
+        (p.name, p.type, p.default, p.help) for p in params
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])), row[3])

@@ -69,7 +69,7 @@ def record_read(path: str | os.PathLike[str], *, synthetic: bool) -> None:
     ...     finally:
     ...         del os.environ[READS_ENV]
     ...     [(r["bytes"], r["synthetic"]) for r in reads_from(log)]
-    [(7, True)]
+    [(5, True)]
     """
     target = os.environ.get(READS_ENV)
     if not target:

@@ -75,6 +75,7 @@ class BuildOptions:
     scheduler: str | None = None
     pdf: bool = False
     wait: bool = False
+    scheduler_timeout: float = 20.0
 
 
 @dataclass
@@ -119,7 +120,7 @@ class RunStatus:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 def _cpu_count() -> int:
@@ -312,8 +313,9 @@ def _run_one(
 
     log.info("start       %s (%s)", run.name, reason)
     if client is not None:
-        future = client.submit(execute_run_remote, job, pure=False, key=f"lozells-{run.name}-"
-                               f"{os.urandom(4).hex()}")
+        future = client.submit(
+            execute_run_remote, job, pure=False, key=f"lozells-{run.name}-{os.urandom(4).hex()}"
+        )
         result = future.result()
         workdir.mkdir(parents=True, exist_ok=True)
         for view, data in (result.payload or {}).items():
@@ -451,7 +453,9 @@ def _execute_all(
                 "--scheduler needs the 'distributed' package (pip extra 'cluster')"
             ) from exc
         try:
-            client = Client(options.scheduler, timeout="20s", set_as_default=False)
+            client = Client(
+                options.scheduler, timeout=f"{options.scheduler_timeout}s", set_as_default=False
+            )
         except OSError as exc:
             raise BuildError(
                 f"cannot reach the Dask scheduler at {options.scheduler}: {exc}. Check the "
@@ -471,9 +475,18 @@ def _execute_all(
         with signals:
             for run in todo:
                 job = _job_for(run, provenance)
-                futures[pool.submit(_run_one, run, job, staging / run.name, client=client,
-                                    pdf=options.pdf, cancelled=cancelled,
-                                    reason=decisions[run.name][0] or "")] = run
+                futures[
+                    pool.submit(
+                        _run_one,
+                        run,
+                        job,
+                        staging / run.name,
+                        client=client,
+                        pdf=options.pdf,
+                        cancelled=cancelled,
+                        reason=decisions[run.name][0] or "",
+                    )
+                ] = run
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -481,11 +494,20 @@ def _execute_all(
                     done_count += 1
                     run = futures[future]
                     with signals.critical():
-                        _finish(project, run, future, decisions, state, summary, staging,
-                                f"[{done_count}/{total}]")
+                        _finish(
+                            project,
+                            run,
+                            future,
+                            decisions,
+                            state,
+                            summary,
+                            staging,
+                            f"[{done_count}/{total}]",
+                        )
     except BuildInterrupted as exc:
-        log.error("%s: stopping the runs in progress; published reports are left as they were",
-                  exc)
+        log.error(
+            "%s: stopping the runs in progress; published reports are left as they were", exc
+        )
         cancelled.set()
         for future in futures:
             future.cancel()
@@ -522,8 +544,7 @@ def _finish(
         result: RunResult = future.result()
     except Exception as exc:  # the runner itself broke (cluster lost, disk full, ...)
         log.exception("run %s could not be executed", run.name)
-        result = RunResult(run.name, False, one_line(f"{type(exc).__name__}: {exc}"), [], 0.0,
-                           {})
+        result = RunResult(run.name, False, one_line(f"{type(exc).__name__}: {exc}"), [], 0.0, {})
     record.attempted_at = _now()
     record.title = run.title
     record.audience = run.audience
@@ -551,14 +572,31 @@ def _finish(
     state.runs[run.name] = record
     state.save()
     if result.ok:
-        summary.outcomes.append(RunOutcome(run.name, "built", decisions[run.name][0] or "",
-                                           result.duration, None, log_path))
+        summary.outcomes.append(
+            RunOutcome(
+                run.name, "built", decisions[run.name][0] or "", result.duration, None, log_path
+            )
+        )
         log.info("%s built      %s in %.1fs", counter, run.name, result.duration)
     else:
-        summary.outcomes.append(RunOutcome(run.name, "failed", decisions[run.name][0] or "",
-                                           result.duration, result.error, log_path))
-        log.error("%s FAILED     %s after %.1fs: %s (log: %s)", counter, run.name,
-                  result.duration, result.error, log_path)
+        summary.outcomes.append(
+            RunOutcome(
+                run.name,
+                "failed",
+                decisions[run.name][0] or "",
+                result.duration,
+                result.error,
+                log_path,
+            )
+        )
+        log.error(
+            "%s FAILED     %s after %.1fs: %s (log: %s)",
+            counter,
+            run.name,
+            result.duration,
+            result.error,
+            log_path,
+        )
 
 
 def clean(project: Project, *, wait: bool = False) -> list[Path]:
@@ -579,8 +617,7 @@ def clean(project: Project, *, wait: bool = False) -> list[Path]:
                 else:
                     entry.unlink()
                 removed.append(entry)
-    log.info("removed %d item(s) from %s and %s", len(removed), project.reports,
-             project.state_dir)
+    log.info("removed %d item(s) from %s and %s", len(removed), project.reports, project.state_dir)
     return removed
 
 
@@ -588,9 +625,8 @@ def describe(summary: BuildSummary) -> str:
     """A one-paragraph account of a build, for the end of the command line's output."""
     built = sum(o.status == "built" for o in summary.outcomes)
     skipped = sum(o.status == "skipped" for o in summary.outcomes)
-    text = (f"{built} built, {skipped} up to date, {len(summary.failed)} failed "
-            f"in {summary.duration:.1f}s")
-    return text + "".join(
-        f"\n  FAILED {o.name}: {o.error} (log: {o.log})" for o in summary.failed
+    text = (
+        f"{built} built, {skipped} up to date, {len(summary.failed)} failed "
+        f"in {summary.duration:.1f}s"
     )
-
+    return text + "".join(f"\n  FAILED {o.name}: {o.error} (log: {o.log})" for o in summary.failed)

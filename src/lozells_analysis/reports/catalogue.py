@@ -204,8 +204,7 @@ def load_catalogue(
             )
         if not isinstance(entry_id, str) or not _ID_RE.match(entry_id):
             problems.append(
-                f"{where}: 'id' must be lower-case letters, digits, '-' or '_' "
-                f"(got {entry_id!r})"
+                f"{where}: 'id' must be lower-case letters, digits, '-' or '_' (got {entry_id!r})"
             )
             continue
         audience = entry.get("audience")

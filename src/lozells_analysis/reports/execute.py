@@ -177,7 +177,9 @@ def _describe_failure(exc: BaseException, job: RunJob, timed_out: bool) -> tuple
     return line, line
 
 
-def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None = None) -> RunResult:
+def execute_run(
+    job: RunJob, workdir: Path, *, cancelled: threading.Event | None = None
+) -> RunResult:
     """Execute ``job``'s notebook in a fresh kernel and render its views into ``workdir``.
 
     Never raises for a failing notebook: the failure is in the result (``ok=False``, a
@@ -208,8 +210,12 @@ def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None
     runlog.addHandler(handler)
     runlog.info(
         "run %s: notebook %s, parameters %s, kernel %s, cell_timeout %gs, run_timeout %gs",
-        job.name, job.notebook_display, json.dumps(job.parameters), job.kernel,
-        job.cell_timeout, job.run_timeout,
+        job.name,
+        job.notebook_display,
+        json.dumps(job.parameters),
+        job.kernel,
+        job.cell_timeout,
+        job.run_timeout,
     )
 
     env = {**job.env, READS_ENV: str(reads_file), "LOZELLS_RUN": job.name}
@@ -225,8 +231,11 @@ def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None
             stop = cancelled is not None and cancelled.is_set()
             if time.monotonic() > deadline and not stop:
                 timed_out.set()
-                runlog.warning("run %s exceeded run_timeout (%gs): killing its kernel",
-                            job.name, job.run_timeout)
+                runlog.warning(
+                    "run %s exceeded run_timeout (%gs): killing its kernel",
+                    job.name,
+                    job.run_timeout,
+                )
                 stop = True
             if stop and _kill_kernel(km):
                 return
@@ -274,7 +283,9 @@ def execute_run(job: RunJob, workdir: Path, *, cancelled: threading.Event | None
             runlog.exception("run %s: rendering failed", job.name)
     duration = time.monotonic() - started
     if error is None:
-        runlog.info("run %s succeeded in %.1fs; data files read: %d", job.name, duration, len(reads))
+        runlog.info(
+            "run %s succeeded in %.1fs; data files read: %d", job.name, duration, len(reads)
+        )
     pm_logger.removeHandler(handler)
     runlog.removeHandler(handler)
     handler.close()

@@ -68,7 +68,8 @@ def _row(run: Any, record: RunRecord | None, reports: Path) -> str:
     title = e(run.title)
     title_cell = f'<a href="{e(primary)}">{title}</a>' if primary else title
     links = " ".join(
-        f'<a href="{e(outputs[view])}">{label}</a>' for view, label in _VIEW_LABELS
+        f'<a href="{e(outputs[view])}">{label}</a>'
+        for view, label in _VIEW_LABELS
         if view in outputs
     )
     if record is None:
@@ -80,8 +81,11 @@ def _row(run: Any, record: RunRecord | None, reports: Path) -> str:
     else:
         state = '<span class="state failed">FAILED</span>'
         when = f"failed {e(_when(record.attempted_at))}"
-        when += (f"<br>report shown is from {e(_when(record.built_at))}" if primary
-                 else "<br>no report yet")
+        when += (
+            f"<br>report shown is from {e(_when(record.built_at))}"
+            if primary
+            else "<br>no report yet"
+        )
     log = ""
     if record and record.log and (reports / record.log).is_file():
         log = f'<a href="{e(record.log)}">log</a>'
@@ -110,13 +114,11 @@ def render_index(runs: Sequence[Any], state: BuildState, reports: Path) -> str:
     True
     """
     rows = "\n".join(_row(run, state.runs.get(run.name), reports) for run in runs)
-    failed = sum(
-        1 for run in runs if (rec := state.runs.get(run.name)) and rec.status == "failed"
-    )
+    failed = sum(1 for run in runs if (rec := state.runs.get(run.name)) and rec.status == "failed")
     last = state.last_build
     summary = f"{len(runs)} report(s)"
     if failed:
-        summary += f", <strong class=\"failed\">{failed} failed</strong>"
+        summary += f', <strong class="failed">{failed} failed</strong>'
     if last.get("finished_at"):
         summary += f". Last build {html.escape(_when(last['finished_at']))}"
         if last.get("log"):

@@ -72,5 +72,7 @@ def html_to_pdf(html: Path, pdf: Path, *, timeout: float = 120) -> None:
             raise BuildError(f"chromium took longer than {timeout:g} s to print {html}") from None
     if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         tail = " ".join(done.stderr.strip().splitlines()[-3:])
-        raise BuildError(f"chromium could not print {html} to PDF (exit {done.returncode}): {tail}")
+        raise BuildError(
+            f"chromium could not print {html} to PDF (exit {done.returncode}): {tail}"
+        )
     log.debug("printed %s to %s", html, pdf)

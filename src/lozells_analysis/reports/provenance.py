@@ -94,12 +94,16 @@ def run_provenance(base: dict[str, Any], job: Any, reads: list[dict]) -> dict[st
         "parameters": job.parameters,
         "kernel": job.kernel,
         "data_files": [
-            {"path": r["path"], "sha256": r["sha256"], "bytes": r.get("bytes"),
-             "synthetic": bool(r.get("synthetic"))}
+            {
+                "path": r["path"],
+                "sha256": r["sha256"],
+                "bytes": r.get("bytes"),
+                "synthetic": bool(r.get("synthetic")),
+            }
             for r in reads
         ],
         "data": data_kind(reads),
-        "built_at": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "built_at": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
     }
 
 
@@ -128,8 +132,9 @@ def header_html(
     badges = [f'<span class="lozells-badge">{e(audience)} report, {e(view)} view</span>']
     if prov.get("data") == "synthetic":
         badges.append('<span class="lozells-badge synthetic">Synthetic data</span>')
-    params = ", ".join(f"{e(str(k))} = {e(json.dumps(v, default=str))}"
-                       for k, v in parameters.items())
+    params = ", ".join(
+        f"{e(str(k))} = {e(json.dumps(v, default=str))}" for k, v in parameters.items()
+    )
     return (
         '<header class="lozells-header">'
         f"<h1>{e(title)}</h1>"
@@ -158,13 +163,17 @@ def footer_html(prov: dict[str, Any]) -> str:
     rows = [
         ("Data", e(_DATA_WORDS.get(prov.get("data", "unknown"), str(prov.get("data"))))),
         ("Git commit", f"<code>{e(str(prov.get('git_commit')))}</code>{e(tree)}"),
-        ("Notebook", f"<code>{e(str(prov.get('notebook')))}</code> (kernel "
-                     f"{e(str(prov.get('kernel')))})"),
+        (
+            "Notebook",
+            f"<code>{e(str(prov.get('notebook')))}</code> (kernel {e(str(prov.get('kernel')))})",
+        ),
         ("Parameters", f"<code>{e(json.dumps(prov.get('parameters', {}), default=str))}</code>"),
         ("Built", e(str(prov.get("built_at")))),
         ("Python", e(str(prov.get("python")))),
-        ("Packages", ", ".join(f"{e(k)} {e(str(v))}"
-                               for k, v in prov.get("packages", {}).items())),
+        (
+            "Packages",
+            ", ".join(f"{e(k)} {e(str(v))}" for k, v in prov.get("packages", {}).items()),
+        ),
     ]
     files = prov.get("data_files") or []
     if files:

@@ -5,9 +5,10 @@
   ``research_only`` are left out.
 
 Both use nbconvert's :class:`~nbconvert.HTMLExporter` with the ``lozells`` template (in
-``templates/``), which extends JupyterLab's and drops the scripts it loads from CDNs. Images
-are embedded as ``data:`` URIs. :func:`external_references` then checks the result: a report
-that would need the network fails the run instead of being published.
+``templates/``), which extends JupyterLab's and drops the scripts it loads from CDNs. Image
+outputs and markdown attachments are embedded as ``data:`` URIs. :func:`external_references`
+then checks the result: a report that would need the network fails the run instead of being
+published.
 
 Cell tags the notebooks can use (nbconvert's TagRemovePreprocessor):
 
@@ -100,7 +101,10 @@ def render_html(nb: Any, view: str, *, title: str, header: str = "", footer: str
     exporter = HTMLExporter(
         config=config, template_name="lozells", extra_template_basedirs=[str(TEMPLATES)]
     )
-    exporter.embed_images = True
+    # Not ``embed_images``: nbconvert then re-parses each inline HTML tag of a markdown cell
+    # on its own and breaks it (``<em>x</em>`` becomes ``<em></em>x``). Plots are outputs,
+    # embedded anyway; a markdown image pointing at a file is caught by external_references.
+    exporter.embed_images = False
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     if view == "briefing":

@@ -27,10 +27,10 @@ class RunRecord:
     """The last outcome of one run (by output name).
 
     ``status`` is ``"succeeded"`` or ``"failed"``. ``key``, ``inputs`` (the digest of each
-    thing the key covers) and ``reads`` are those of the last *successful* run (what the published report was built from); ``outputs`` maps each view
-    (``research``, ``briefing``, ``notebook``, ``pdf``) to its file, relative to ``reports/``.
-    ``error`` is a one-line summary of the last failure and ``log`` its log, relative to
-    ``reports/``.
+    thing the key covers) and ``reads`` are those of the last *successful* run (what the
+    published report was built from); ``outputs`` maps each view (``research``, ``briefing``,
+    ``notebook``, ``pdf``) to its file, relative to ``reports/``. ``error`` is a one-line
+    summary of the last failure and ``log`` its log, relative to ``reports/``.
     """
 
     status: str
