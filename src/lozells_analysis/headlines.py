@@ -104,6 +104,12 @@ def sentence(label: str, estimate: float, lower: float, upper: float, kind: str 
     return text + "."
 
 
+def _name(comparator: str) -> str:
+    """A comparator's name as it reads mid-sentence ("similarly deprived areas")."""
+    return comparator if comparator.startswith("England") else comparator[:1].lower() + \
+        comparator[1:]
+
+
 def _suppressed_sentence(label: str, n: float | None, min_n: int) -> str:
     return (f"{label}: not shown, because fewer than {min_n} people in this selection "
             "answered the question.")
@@ -122,7 +128,7 @@ def from_comparison(table: pd.DataFrame, min_n: int = 10,
         if bool(r.get("suppressed", False)):
             out.append(Headline(_suppressed_sentence(r["label"], r.get("n"), min_n), var))
             continue
-        comps = tuple((c, float(v), k) for c, v, k in zip(sub["comparator"],
+        comps = tuple((_name(c), float(v), k) for c, v, k in zip(sub["comparator"],
                                                           sub["comparator_value"],
                                                           sub["comparison"], strict=True))
         text = sentence(r["label"], r["estimate"], r["lower_ci"], r["upper_ci"], "percent",

@@ -48,8 +48,12 @@ __all__ = [
     "check_neighbourhood",
     "check_parameters",
     "check_waves",
+    "areas",
+    "require_waves",
+    "select_rows",
     "select_survey",
     "selection_label",
+    "wave_labels",
     "wave_range_text",
 ]
 
@@ -384,3 +388,75 @@ def select_survey(survey: pd.DataFrame, neighbourhood: str = ALL, waves: object 
     out.attrs["selection"] = {"neighbourhood": where, "waves": list(ws), "label": label}
     out.attrs["waves_without_data"] = missing
     return out
+
+
+def require_waves(selection: Selection, at_least: int, purpose: str) -> None:
+    """Stop with a clear message when the selection has too few waves for ``purpose``.
+
+    Examples
+    --------
+    >>> require_waves(check_parameters("Lozells", [3]), 2, "a trend test")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lozells_analysis.exceptions.ParameterError: a trend test needs at least 2 waves; ...
+    """
+    if len(selection.waves) < at_least:
+        raise ParameterError(
+            f"{purpose} needs at least {at_least} waves; waves={list(selection.waves)} has "
+            f"{len(selection.waves)}. Choose a longer range, such as [1, 2, 3, 4, 5, 6]."
+        )
+
+
+def areas(selection: Selection, codebook: Codebook | None = None) -> list[str]:
+    """The neighbourhoods a selection covers: the one chosen, or all of them for "all"."""
+    if selection.is_programme:
+        return list(_codebook(codebook).neighbourhoods)
+    return [selection.neighbourhood]
+
+
+def wave_labels(codebook: Codebook | None = None, short: bool = False) -> dict[int, str]:
+    """Wave number to its label (``"Wave 1 (spring 2016)"``; short: ``"W1 2016"``).
+
+    Examples
+    --------
+    >>> wave_labels(short=True)[6]
+    'W6 2019'
+    """
+    cb = _codebook(codebook)
+    if short:
+        return {w: f"W{w} {v.start.year}" for w, v in cb.waves.items()}
+    return {w: v.label for w, v in cb.waves.items()}
+
+
+def select_rows(frame: pd.DataFrame, column: str, value: str, what: str) -> pd.DataFrame:
+    """Rows of ``frame`` whose ``column`` equals ``value`` (case forgiven), or all for "all".
+
+    Raises
+    ------
+    ParameterError
+        When no row has that value, listing the values there are.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"ward": ["Lozells", "Aston"], "x": [1, 2]})
+    >>> select_rows(df, "ward", "aston", "ward")["x"].tolist()
+    [2]
+    >>> select_rows(df, "ward", "Lozell", "ward")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lozells_analysis.exceptions.ParameterError: Unknown ward 'Lozell'. Did you mean 'Lozells'? ...
+    """
+    if str(value).strip().casefold() == ALL:
+        return frame
+    values = [str(v) for v in pd.unique(frame[column].dropna())]
+    for v in values:
+        if v.casefold() == str(value).strip().casefold():
+            out = frame[frame[column].astype(str) == v].copy()
+            out.attrs = dict(frame.attrs)
+            return out
+    close = difflib.get_close_matches(str(value), values, n=2, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    raise ParameterError(
+        f"Unknown {what} {value!r}.{hint} The data have: {', '.join(sorted(values))}; or "
+        "\"all\"."
+    )

@@ -459,7 +459,7 @@ def ons4_comparison(design: SurveyDesign, level: float = 0.95, min_n: int = 10,
         cats.append("not compared" if r["suppressed"] else
                     classify_against_benchmark(r["lower_ci"], r["upper_ci"], v,
                                                item.polarity)[0])
-    est["comparator"] = f"England ({period})"
+    est["comparator"] = f"England in {period}"
     est["comparator_value"] = values
     est["comparison"] = cats
     return est

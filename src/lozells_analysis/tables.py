@@ -34,7 +34,9 @@ __all__ = [
     "SUPPRESSED",
     "Html",
     "banner",
+    "comparison_table",
     "estimate_table",
+    "format_columns",
     "format_count",
     "format_interval",
     "format_number",
@@ -362,3 +364,59 @@ def _header(value: object) -> str:
     text = str(value)
     return text.replace("_", " ")[:1].upper() + text.replace("_", " ")[1:] if "_" in text \
         else text
+
+
+def format_columns(frame: pd.DataFrame, percent: Sequence[str] = (),
+                   numbers: Mapping[str, int] | None = None, counts: Sequence[str] = (),
+                   rename: Mapping[str, str] | None = None,
+                   keep: Sequence[str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with columns formatted as text: proportions as percentages,
+    numbers to fixed decimals, counts with separators; then columns kept and renamed.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item": ["a"], "share": [0.123], "deff": [1.234], "n": [1234]})
+    >>> format_columns(df, percent=["share"], numbers={"deff": 2}, counts=["n"],
+    ...                rename={"item": "Item", "share": "Share"}).to_dict("records")
+    [{'Item': 'a', 'Share': '12%', 'deff': '1.23', 'n': '1,234'}]
+    """
+    out = frame.copy()
+    for c in percent:
+        out[c] = out[c].map(lambda v: format_percent(v, 1 if abs(v) < 0.1 and v else 0)
+                            if not _missing(v) else "-")
+    for c, d in (numbers or {}).items():
+        out[c] = out[c].map(lambda v, d=d: format_number(v, d))
+    for c in counts:
+        out[c] = out[c].map(format_count)
+    if keep is not None:
+        out = out[list(keep)]
+    return out.rename(columns=dict(rename or {}))
+
+
+def comparison_table(comparison: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+    """A benchmark comparison (:func:`lozells_analysis.summaries.benchmark_comparison`) as
+    one row per measure (and group): the survey estimate with its interval, the published
+    figure, then each comparator's value and whether the estimate is better, similar or worse.
+    """
+    rows = []
+    keys = ([group] if group else []) + ["variable"]
+    for _, sub in comparison.groupby(keys, sort=False, observed=True):
+        r = sub.iloc[0]
+        rec = {group: r[group]} if group else {}
+        rec["Measure"] = r["label"]
+        if bool(r.get("suppressed", False)):
+            rec["This survey"] = SUPPRESSED
+        else:
+            cell = format_interval(r["estimate"], r["lower_ci"], r["upper_ci"])
+            if bool(r.get("interpret_with_caution", False)):
+                cell += f" ({CAUTION})"
+            rec["This survey"] = cell
+        rec["Respondents"] = SUPPRESSED if bool(r.get("suppressed", False)) \
+            else format_count(r["n"])
+        if not group and "published" in r:
+            rec["Published (Annual Review 2021)"] = format_percent(r["published"])
+        for _, c in sub.iterrows():
+            rec[f"{c['comparator']}"] = (f"{format_percent(c['comparator_value'])}: "
+                                         f"{c['comparison']}")
+        rows.append(rec)
+    return pd.DataFrame(rows)
