@@ -1,0 +1,237 @@
+"""Shared by the browser, JupyterLab, injection and disclosure tests (loaded by path, not a
+test module): Chromium driven by Playwright, and the catalogue built once per test session.
+
+Chromium is Debian's (``make browser`` installs it; ``make test`` runs that first); no browser
+is ever downloaded. When it is missing the tests that need it fail saying so, never skip.
+
+The catalogue (``reports.yaml``, or the file named by ``LOZELLS_TEST_CATALOGUE``) is built
+once per session, with ``--force``, into a temporary reports folder, so the tests see every
+report freshly built from the current code and never touch the repository's ``reports/``.
+Several test modules ask for it; :func:`built_catalogue` memoises the build in this module,
+which every user loads under one name (``browser_support`` in ``sys.modules``), so it
+happens once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium",
+                       "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--disable-default-apps", "--disable-extensions",
+]
+WIDTHS = (1280, 390)
+SCREENSHOTS = ROOT / "reports" / "screenshots"
+LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+
+
+# --- Chromium ------------------------------------------------------------------------------
+
+
+def chromium_path() -> str:
+    """Debian's chromium, or a test failure that says how to install it."""
+    env = os.environ.get("LOZELLS_CHROMIUM")
+    for candidate in ([env] if env else []) + list(CHROMIUM_CANDIDATES):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("chromium")
+    if found:
+        return found
+    pytest.fail("Chromium is not installed: run `make browser` (or `make test`, which "
+                "installs it) to install Debian's chromium package.", pytrace=False)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (Playwright ``Browser``), closed afterwards."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra is missing
+        pytest.fail("the playwright package is missing: run `make install`", pytrace=False)
+    path = chromium_path()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageRecord:
+    """What a page did while loading: its requests outside the file, console errors and
+    uncaught exceptions."""
+
+    external: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def open_page(browser: Any, url: str, width: int = 1280, height: int = 900
+              ) -> tuple[Any, PageRecord]:
+    """Open ``url`` in a fresh context of ``width`` px; every request that is not
+    ``file:``/``data:``/``about:``/``blob:`` is recorded and aborted, never sent."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  service_workers="block")
+    page = context.new_page()
+    record = PageRecord()
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(LOCAL_SCHEMES):
+            r.continue_()
+        else:
+            record.external.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and record.console_errors.append(m.text))
+    page.on("pageerror", lambda e: record.page_errors.append(str(e)))
+    page.on("requestfailed", lambda r: record.failed.append(r.url))
+    page.goto(url, wait_until="load")
+    return page, record
+
+
+IMAGES_JS = """() => Array.from(document.images).map((img, i) => ({
+  i, src: (img.currentSrc || img.src || '').slice(0, 60), complete: img.complete,
+  width: img.naturalWidth, alt: (img.getAttribute('alt') || '').trim()}))"""
+
+HEADINGS_JS = """() => Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6'))
+  .filter(h => h.offsetParent !== null || getComputedStyle(h).position === 'fixed')
+  .map(h => [Number(h.tagName[1]), h.textContent.trim().slice(0, 60)])"""
+
+OVERFLOW_JS = """() => ({scroll: document.documentElement.scrollWidth,
+  inner: window.innerWidth,
+  culprits: Array.from(document.querySelectorAll('body *')).filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.right > window.innerWidth + 1 && getComputedStyle(e).position !== 'fixed';
+  }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' +
+    String(e.className).split(' ')[0] : ''))})"""
+
+
+def heading_skips(levels: list[tuple[int, str]]) -> list[str]:
+    """Where headings skip a level going down (h2 then h4); the first must be h1.
+
+    Examples
+    --------
+    >>> heading_skips([(1, "T"), (2, "A"), (3, "a"), (2, "B")])
+    []
+    >>> heading_skips([(1, "T"), (3, "x")])
+    ["h3 'x' follows h1"]
+    >>> heading_skips([(2, "x")])
+    ["the first heading is h2 'x', not h1"]
+    """
+    problems = []
+    previous = 0
+    for level, text in levels:
+        if previous == 0 and level != 1:
+            problems.append(f"the first heading is h{level} {text!r}, not h1")
+        elif level > previous + 1 and previous:
+            problems.append(f"h{level} {text!r} follows h{previous}")
+        previous = level
+    return problems
+
+
+# --- the catalogue, built once -------------------------------------------------------------
+
+
+@dataclass
+class BuiltCatalogue:
+    """The catalogue's runs and where they were built."""
+
+    catalogue: Path
+    reports: Path
+    runs: list[Any]
+    summary: Any
+    error: str | None = None
+
+    def html_files(self) -> list[Path]:
+        """Every published report view (not the index), sorted."""
+        out = []
+        for run in self.runs:
+            for view in ("research", "briefing"):
+                path = self.reports / f"{run.name}.{view}.html"
+                if path.is_file():
+                    out.append(path)
+        return out
+
+
+def catalogue_path() -> Path:
+    return Path(os.environ.get("LOZELLS_TEST_CATALOGUE") or ROOT / "reports.yaml").resolve()
+
+
+def catalogue_runs() -> list[Any]:
+    """The runs the catalogue lists (read at collection time; [] if it cannot be read)."""
+    from lozells_analysis.reports.catalogue import load_catalogue
+
+    try:
+        return load_catalogue(catalogue_path()).runs
+    except Exception:  # noqa: BLE001 - the build fixture reports the error properly
+        return []
+
+
+def run_views() -> list[str]:
+    """``name.view`` for every report view the catalogue will produce, for parametrize; a
+    single ``<empty catalogue>`` when it lists none (which then fails, never passes)."""
+    names = [f"{run.name}.{view}" for run in catalogue_runs()
+             for view in ("research", "briefing")]
+    return names or ["<empty catalogue>"]
+
+
+_BUILT: dict[str, BuiltCatalogue] = {}
+
+
+def built_catalogue(tmp_path_factory: Any) -> BuiltCatalogue:
+    """Build the catalogue once per session (forced, two parallel kernels) into a temporary
+    reports folder; later calls return the same build."""
+    key = str(catalogue_path())
+    if key in _BUILT:
+        return _BUILT[key]
+    from lozells_analysis.reports import BuildOptions, Project, build, load_catalogue
+
+    base = tmp_path_factory.mktemp("catalogue")
+    catalogue = catalogue_path()
+    project = Project(root=ROOT, catalogue=catalogue, reports=base / "reports",
+                      state_dir=base / ".lozells", lock_file=ROOT / "requirements.lock")
+    runs = load_catalogue(catalogue).runs
+    if not runs:
+        pytest.fail(f"the catalogue {catalogue} lists no reports: nothing to test. Add the "
+                    "notebooks' entries to reports.yaml.", pytrace=False)
+    summary = build(project, BuildOptions(force=True, jobs=2))
+    error = None
+    if not summary.ok:
+        error = "; ".join(f"{o.name}: {o.error}" for o in summary.failed)
+    _BUILT[key] = BuiltCatalogue(catalogue, project.reports, runs, summary, error)
+    return _BUILT[key]
+
+
+def view_path(built: BuiltCatalogue, name_view: str) -> Path:
+    """The built file of ``name.view``; fails the test (with the run's error) when the run
+    did not build, or when the catalogue is empty."""
+    if name_view == "<empty catalogue>":
+        pytest.fail(f"the catalogue {catalogue_path()} lists no reports: nothing to test",
+                    pytrace=False)
+    path = built.reports / f"{name_view}.html"
+    if not path.is_file():
+        name = name_view.rsplit(".", 1)[0]
+        failure = next((o for o in built.summary.failed if o.name == name), None)
+        why = f"its run failed: {failure.error} (log {failure.log})" if failure else "missing"
+        pytest.fail(f"{path.name} was not built: {why}", pytrace=False)
+    return path
+
+
+def screenshot_path(name_view: str, width: int) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name_view}-{width}.png"
