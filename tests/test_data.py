@@ -185,3 +185,17 @@ def test_reads_are_recorded_for_the_report_pipeline(tmp_path, monkeypatch):
     (read,) = reads_from(log)
     assert read["path"] == str(path.resolve()) and read["sha256"] == _sha(path)
     assert read["synthetic"] is False
+
+
+def test_a_mapping_file_is_recorded_as_read_too(tmp_path, monkeypatch):
+    from lozells_analysis.tracking import reads_from
+
+    log = tmp_path / "reads.jsonl"
+    monkeypatch.setenv("LOZELLS_READS_FILE", str(log))
+    path = tmp_path / "survey.csv"
+    export_frame().rename(columns={"wave": "Wave"}).to_csv(path, index=False)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("columns: {Wave: wave}\n")
+    load_survey(path, mapping=mapping)
+    assert {r["path"] for r in reads_from(log)} == {str(path.resolve()),
+                                                   str(mapping.resolve())}

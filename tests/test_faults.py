@@ -607,9 +607,6 @@ def test_every_bad_survey_file_fails_its_run_cleanly_and_publishes_nothing(tmp_p
             assert file_digest(path) == inputs[kind], f"{kind}: the bad file was modified"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG src/lozells_analysis/data.py load_survey(): the mapping file is not recorded with "
-    "tracking.record_read(), so a changed mapping file never triggers a rebuild"))
 def test_a_broken_mapping_file_is_noticed_by_the_next_build(built):
     """A researcher's mapping file is an input like the survey: when it changes (here, it
     now names a column the survey does not have) the report must be rebuilt, and so fail,

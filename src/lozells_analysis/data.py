@@ -374,6 +374,9 @@ def load_survey(
     result.attrs["synthetic"] = synthetic
     result.attrs["source"] = str(p)
     record_read(p, synthetic=synthetic)
+    if mapping_path != "<mapping>":
+        # the mapping shapes the data as much as the file does: a report depends on both
+        record_read(mapping_path, synthetic=synthetic)
     return result
 
 
