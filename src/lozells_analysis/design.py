@@ -425,16 +425,22 @@ class SurveyDesign:
             key = self.psu * G + g
             if P * G <= 4 * self.n_rows + 1_000_000:
                 T = np.bincount(key, weights=z, minlength=P * G)
+                A = np.bincount(key, weights=np.abs(z), minlength=P * G)
                 key2 = (self.psu_stratum[:, None] * G + np.arange(G)[None, :]).ravel()
             else:
                 uniq, inv = np.unique(key, return_inverse=True)
                 T = np.bincount(inv, weights=z)
+                A = np.bincount(inv, weights=np.abs(z))
                 key2 = self.psu_stratum[uniq // G] * G + uniq % G
+            # a PSU holding a whole domain has total exactly 0; drop the rounding residue
+            T = np.where(np.abs(T) <= 1e-12 * A, 0.0, T)
             S = np.bincount(key2, weights=T, minlength=H * G).reshape(H, G)
             SS = np.bincount(key2, weights=T * T, minlength=H * G).reshape(H, G)
         n_h = self.n_psu_h[:, None]
         centred = SS - np.where(n_h > 1, S * S / n_h, 0.0)  # lonely PSU: centred at 0
-        per_stratum = self._scale[:, None] * np.maximum(centred, 0.0)
+        # PSU totals that are all equal give 0; do not let rounding (SS - S^2/n) leave 1e-34
+        centred = np.where(centred <= 1e-13 * SS, 0.0, centred)
+        per_stratum = self._scale[:, None] * centred
         return self._combine_strata(per_stratum)
 
     def _vcov_matrix(self, Z: np.ndarray) -> np.ndarray:
@@ -763,6 +769,9 @@ class SurveyDesign:
         ``[0, qbeta(1 - a/2, 1, n)]``, at ``p = 1`` it is ``[qbeta(a/2, n, 1), 1]``. ``se``
         stays 0, ``deff`` is NaN, ``n_eff`` is ``n`` and ``method`` reads
         ``"<method>+beta_boundary"`` so a table says which rows were handled this way.
+        The same fallback (``[qbeta(a/2, x, n-x+1), qbeta(1-a/2, x+1, n-x)]`` with
+        ``x = p n``) is used for an interior estimate whose variance estimate is 0 (e.g. a
+        group whose respondents all sit in one PSU that holds the whole group).
         ``"wilson_unweighted"`` needs no special case (its interval never collapses).
 
         Examples
@@ -817,16 +826,19 @@ class SurveyDesign:
                 hi = (centre + half) / (1 + t2 / n_eff)
             else:  # likelihood
                 lo, hi = self._likelihood_interval(y, st, level)
-        boundary = (n > 0) & ((p == 0) | (p == 1))
+        # p = 0 or 1, or any zero variance estimate: Clopper-Pearson with n_eff = n
+        boundary = (n > 0) & ((p == 0) | (p == 1) | (var == 0))
         methods = np.full(len(p), method, dtype=object)
         with np.errstate(invalid="ignore", divide="ignore"):
             n_eff_out = n / st["deff"]
         if boundary.any():
             nb = np.where(boundary, n, 1.0)
-            lo = np.where(boundary & (p == 0), 0.0, lo)
-            hi = np.where(boundary & (p == 1), 1.0, hi)
-            lo = np.where(boundary & (p == 1), stats.beta.ppf(alpha / 2, nb, 1.0), lo)
-            hi = np.where(boundary & (p == 0), stats.beta.ppf(1 - alpha / 2, 1.0, nb), hi)
+            xb = np.where(boundary, p * n, 0.5)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cp_lo = np.where(xb > 0, stats.beta.ppf(alpha / 2, xb, nb - xb + 1), 0.0)
+                cp_hi = np.where(xb < nb, stats.beta.ppf(1 - alpha / 2, xb + 1, nb - xb), 1.0)
+            lo = np.where(boundary, cp_lo, lo)
+            hi = np.where(boundary, cp_hi, hi)
             methods[boundary] = f"{method}+beta_boundary"
             n_eff_out = np.where(boundary, n, n_eff_out)
         return self._frame(
