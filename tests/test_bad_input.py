@@ -66,9 +66,8 @@ def _mixed_encodings(tmp):
     frame = export()
     frame["comment"] = ""
     path = csv(tmp, frame)
-    text = path.read_bytes().replace(b"\n", "\n".encode(), 1)
-    lines = text.split(b"\n")
-    lines[2] = lines[2] + "café".encode("utf-8")
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2] + "café".encode()  # UTF-8
     lines[5] = lines[5] + "café".encode("cp1252")
     path.write_bytes(b"\n".join(lines))
     return path, None

@@ -467,7 +467,8 @@ def _pii_clause(rng: np.random.Generator) -> str:
                f"{'ABDEFGHJLNPQRSTUWXYZ'[int(rng.integers(20))]}" \
                f"{'ABDEFGHJLNPQRSTUWXYZ'[int(rng.integers(20))]}, near the park."
     if kind == 3:
-        return f"Ask {name} at the centre, she'll tell you the same, or ring 0121 496 {number % 10000:04d}."
+        return (f"Ask {name} at the centre, she'll tell you the same, or ring "
+                f"0121 496 {number % 10000:04d}.")
     return f"{name} said it happened to her as well."
 
 
@@ -491,7 +492,8 @@ def generate_listening_events(n_excerpts: int = 420, seed: int | None = DEFAULT_
                 {
                     "event_id": f"{'W' if area.startswith('West') else 'E'}{k + 1}",
                     "event": f"Listening event, {ward}",
-                    "event_date": pd.Timestamp("2022-09-01") + pd.Timedelta(days=int(21 * len(events))),
+                    "event_date": pd.Timestamp("2022-09-01")
+                    + pd.Timedelta(days=int(21 * len(events))),
                     "area": area,
                     "ward": ward,
                 }
