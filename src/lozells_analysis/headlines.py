@@ -182,7 +182,7 @@ def from_trend(by_wave: pd.DataFrame, trend: pd.DataFrame, waves_text: str) -> l
         b = format_interval(last["estimate"], last["lower_ci"], last["upper_ci"])
         text = (f"{t['label']}: {a} in wave {int(first['wave'])} and {b} in wave "
                 f"{int(last['wave'])}; {verdict}.")
-        out.append(Headline(text, t["variable"], float(last["estimate"]),
+        out.append(Headline(text, f"trend:{t['variable']}", float(last["estimate"]),
                             float(last["lower_ci"]), float(last["upper_ci"])))
     return out
 
