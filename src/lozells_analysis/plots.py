@@ -511,7 +511,7 @@ def heatmap(matrix: pd.DataFrame, xlabel: str = "", ylabel: str = "",
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title, loc="left")
-    stacked = matrix.where(np.triu(np.ones(matrix.shape, bool), 1)).stack()
+    stacked = matrix.where(np.triu(np.ones(matrix.shape, bool), 1)).stack().dropna()
     top = stacked.sort_values(ascending=False).head(5)
     pairs = "; ".join(f"{a} with {b} {int(v)}" for (a, b), v in top.items())
     fig.lozells_alt = (f"Heatmap of {value_label.lower()} for {matrix.shape[0]} by "
