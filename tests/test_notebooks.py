@@ -148,6 +148,25 @@ def test_committed_without_outputs_with_the_project_kernel(name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
+def test_papermill_sees_every_parameter_with_its_type_and_help(name):
+    """papermill's inspection skips a line with two '=' (e.g. in its comment) silently, and
+    the catalogue would then reject that parameter: every assignment must be seen."""
+    import ast
+
+    from lozells_analysis.reports import notebook_parameters
+
+    path = notebooks_dir() / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [n.target.id for n in ast.parse(cell.source).body if isinstance(n, ast.AnnAssign)]
+    seen = {p.name: p for p in notebook_parameters(path)}
+    assert list(seen) == assigned
+    for param in seen.values():
+        assert param.type not in ("", "None"), param
+        assert param.help, f"{name}: parameter {param.name} has no help comment"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 @pytest.mark.parametrize("run", [0, 1])
 def test_runs_top_to_bottom_with_banner_first(executed, name, run):
     nb = _nb(executed, name, run)
