@@ -235,3 +235,35 @@ def view_path(built: BuiltCatalogue, name_view: str) -> Path:
 def screenshot_path(name_view: str, width: int) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / f"{name_view}-{width}.png"
+
+
+# --- one report, built through the pipeline -----------------------------------------------
+
+
+def build_report(tmp: Path, notebook: str, parameters: dict[str, Any], *,
+                 run_id: str = "report", audience: str = "research") -> dict[str, Path]:
+    """Build one notebook of ``notebooks/`` with ``parameters`` through the pipeline (a
+    one-entry catalogue in ``tmp``); return ``{"research": path, "briefing": path}``. A
+    failed run fails the test with its error and the end of its log."""
+    import json as _json
+
+    from lozells_analysis.reports import BuildOptions, Project, build
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    catalogue = tmp / "reports.yaml"
+    catalogue.write_text(
+        "reports:\n"
+        f"  - id: {run_id}\n"
+        f"    notebook: {ROOT / 'notebooks' / notebook}\n"
+        f"    audience: {audience}\n"
+        f"    parameters: {_json.dumps(parameters)}\n",
+        encoding="utf-8")
+    project = Project(root=ROOT, catalogue=catalogue, reports=tmp / "reports",
+                      state_dir=tmp / ".lozells", lock_file=ROOT / "requirements.lock")
+    summary = build(project, BuildOptions(force=True, jobs=1))
+    if not summary.ok:
+        failure = summary.failed[0]
+        log = failure.log.read_text(encoding="utf-8")[-3000:] if failure.log else ""
+        pytest.fail(f"building {notebook} failed: {failure.error}\n{log}", pytrace=False)
+    return {view: project.reports / f"{run_id}.{view}.html" for view in ("research",
+                                                                         "briefing")}
