@@ -300,3 +300,26 @@ def test_bad_file_gives_one_clear_survey_data_error(tmp_path, kind):
     assert err.__cause__ is None and (err.__context__ is None or err.__suppress_context__)
     if before is not None:
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "input was modified"
+
+
+@pytest.mark.parametrize("kind", sorted(CORPUS))
+def test_the_command_line_shows_the_message_and_no_traceback(tmp_path, kind, capsys):
+    from lozells_analysis.cli import main
+
+    path, mapping = CORPUS[kind].make(tmp_path)
+    argv = ["check", str(path)] + (["--mapping", str(mapping)] if mapping else [])
+    assert main(argv) == 2
+    out = capsys.readouterr()
+    assert CORPUS[kind].fragment in out.err and path.name in out.err
+    assert "Traceback" not in out.err + out.out and "pandas" not in out.err
+
+
+def test_lozells_check_in_a_real_process_prints_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    path, _ = CORPUS["csv_code_outside_scale"].make(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "lozells_analysis.cli", "check", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "codes outside the scale" in done.stderr and "Traceback" not in done.stderr

@@ -1,7 +1,8 @@
 """The ``lozells`` command line: a thin layer over :mod:`lozells_analysis.reports`.
 
 Exit status: 0 every requested run succeeded (or was already up to date); 1 some run failed;
-2 a usage or catalogue error (nothing ran); 3 another build holds the lock (``--wait`` waits
+2 a usage or catalogue error, or a survey file that does not fit the codebook
+(``lozells check``; nothing ran); 3 another build holds the lock (``--wait`` waits
 instead); 130 or 143 the build was interrupted by SIGINT or SIGTERM (published reports are
 left intact).
 """
@@ -75,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--wait", action="store_true", help="wait for a running build to finish")
 
     sub.add_parser("generate", help="write the synthetic survey data into data/synthetic/")
+
+    k = sub.add_parser("check", help="check a survey file against the codebook (no reports run)")
+    k.add_argument("file", type=Path, metavar="FILE", help="CSV, Excel, SPSS, Stata or Parquet")
+    k.add_argument("--mapping", type=Path, default=None, help="a mapping file (YAML)")
+    k.add_argument("--sheet", default=None, help="Excel: the sheet holding the data")
     return parser
 
 
@@ -175,9 +181,29 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Load and validate a survey file; every problem is listed, no traceback is shown."""
+    from .data import load_survey
+
+    survey = load_survey(args.file, mapping=args.mapping, sheet=args.sheet)
+    waves = sorted(survey["wave"].unique())
+    print(
+        f"{args.file}: {len(survey):,} respondents, "
+        f"{survey['neighbourhood'].nunique()} neighbourhoods, waves {waves[0]}-{waves[-1]}, "
+        f"{sum(c in survey for c in _codebook_items())} codebook items: no problems found."
+    )
+    return EXIT_OK
+
+
+def _codebook_items() -> list[str]:
+    from .codebook import load_codebook
+
+    return list(load_codebook().items)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lozells`` command line; return its exit status."""
-    from .exceptions import CatalogueError, LozellsError
+    from .exceptions import CatalogueError, LozellsError, SurveyDataError
     from .reports.lock import LockHeld
 
     args = _parser().parse_args(argv)
@@ -188,13 +214,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "params": _cmd_params,
         "clean": _cmd_clean,
         "generate": _cmd_generate,
+        "check": _cmd_check,
     }
     try:
         return commands[args.command](args)
     except LockHeld as exc:
         print(f"lozells {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except CatalogueError as exc:
+    except (CatalogueError, SurveyDataError) as exc:
         print(f"lozells {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except LozellsError as exc:
