@@ -163,11 +163,6 @@ def declared_parameters(nb: dict) -> list[str]:
     return []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: papermill's parameter parser drops any line whose comment contains '=' "
-    "(notebooks 01-09: 'data_path: str = \"\"  # ...; \"\" = synthetic', also events_path, "
-    "interviews_path), so reports.yaml cannot set data_path; reports/parameters.py "
-    "notebook_parameters() drops them silently instead of failing or parsing with ast"))
 @pytest.mark.parametrize("path", tracked("notebooks/*.ipynb") or ["<none tracked>"])
 def test_every_notebook_parameter_can_be_set_from_the_catalogue(path, tmp_path):
     """Every name a notebook's parameters cell declares is one ``reports.yaml`` can set
