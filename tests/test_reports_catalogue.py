@@ -248,3 +248,19 @@ def test_parameter_inspection_is_cached_by_notebook_content(tmp_path):
 )
 def test_value_matches(value, type_name, ok):
     assert value_matches(value, type_name) is ok
+
+
+def test_a_parameter_papermill_cannot_read_is_an_error_naming_the_line(tmp_path):
+    """papermill only logs a warning and skips a line with two '='; the catalogue says why."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    cell = nbformat.v4.new_code_cell('data_path: str = ""  # "" = synthetic\nlevel: float = 0.95')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(CatalogueError, match=r"'data_path'.*line 1.*more than one '='"):
+        notebook_parameters(path)

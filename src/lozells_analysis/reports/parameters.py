@@ -70,6 +70,7 @@ def _inspect(path: Path) -> list[Parameter]:
             f"cannot read the parameters of notebook {path}: {exc}. "
             "Check that it is a valid .ipynb file."
         ) from exc
+    _check_every_assignment_seen(path, set(found))
     params = []
     for item in found.values():
         type_name = str(item.get("inferred_type_name") or "None")
@@ -78,6 +79,39 @@ def _inspect(path: Path) -> list[Parameter]:
             type_name = _literal_type(default)
         params.append(Parameter(item["name"], type_name, default, str(item.get("help") or "")))
     return params
+
+
+def _check_every_assignment_seen(path: Path, seen: set[str]) -> None:
+    """Fail when papermill's inspection skipped a parameter the cell assigns.
+
+    papermill parses the ``parameters`` cell line by line and skips, with only a logged
+    warning, any line with more than one ``=`` (e.g. ``x: str = ""  # "" = default``); the
+    catalogue would then reject that parameter as unknown, far from the cause.
+    """
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = "".join(cell.get("source", []))
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            raise CatalogueError(
+                f"the parameters cell of notebook {path} is not valid Python: {exc}"
+            ) from None
+        for node in tree.body:
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else (
+                node.targets if isinstance(node, ast.Assign) else [])
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id not in seen:
+                    line = source.splitlines()[node.lineno - 1]
+                    raise CatalogueError(
+                        f"papermill cannot read parameter {target.id!r} of notebook {path} "
+                        f"(line {node.lineno} of its parameters cell: {line.strip()!r}). "
+                        "papermill skips a line with more than one '=': keep '=' out of "
+                        "the help comment, and give each parameter one line."
+                    )
+        return
 
 
 def notebook_parameters(

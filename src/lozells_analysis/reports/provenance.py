@@ -137,7 +137,8 @@ def header_html(
     )
     return (
         '<header class="lozells-header">'
-        f"<h1>{e(title)}</h1>"
+        # not a heading: the notebook's own "# Title" is the page's one h1
+        f'<p class="lozells-title">{e(title)}</p>'
         f"<div>{' '.join(badges)}</div>"
         f"<div><small>Parameters: {params or 'defaults'}. Built {e(str(prov.get('built_at')))}."
         "</small></div></header>"
