@@ -8,7 +8,7 @@ The catalogue (``reports.yaml``, or the file named by ``LOZELLS_TEST_CATALOGUE``
 once per session, with ``--force``, into a temporary reports folder, so the tests see every
 report freshly built from the current code and never touch the repository's ``reports/``.
 Several test modules ask for it; :func:`built_catalogue` memoises the build in this module,
-which every user loads under one name (``browser_support`` in ``sys.modules``), so it
+which every user imports the same way (``from . import browser_support as support``), so it
 happens once per process.
 """
 

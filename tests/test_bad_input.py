@@ -20,15 +20,11 @@ from lozells_analysis.data import load_survey
 from lozells_analysis.exceptions import SurveyDataError
 from lozells_analysis.synthetic import generate
 
+from .survey_exports import export_frame
+
 
 def export(n=40) -> pd.DataFrame:
-    s = generate(n=n, seed=21)
-    out = s.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype) or out[col].dtype == "string":
-            out[col] = out[col].astype(str)
-        elif str(out[col].dtype) == "Int8":
-            out[col] = out[col].astype("float64")
+    out = export_frame(n=n, seed=21)
     out["interview_date"] = out["interview_date"].dt.strftime("%Y-%m-%d")
     return out
 

@@ -13,17 +13,7 @@ from lozells_analysis.data import load_listening_events, load_survey
 from lozells_analysis.exceptions import SurveyDataError
 from lozells_analysis.synthetic import generate
 
-
-def export_frame(n=60, seed=11) -> pd.DataFrame:
-    """A synthetic survey as a researcher's export would hold it: plain codes and text."""
-    s = generate(n=n, seed=seed)
-    out = s.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype) or out[col].dtype == "string":
-            out[col] = out[col].astype(str)
-        elif str(out[col].dtype) == "Int8":
-            out[col] = out[col].astype("float64")
-    return out
+from .survey_exports import export_frame
 
 
 def _same_as_generated(loaded: pd.DataFrame, n=60, seed=11):

@@ -11,29 +11,14 @@ and its estimate must appear nowhere on the page, in a table, a chart's alt text
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
 from lozells_analysis import summaries, tables
 from lozells_analysis.scan import _Collector, scan_html, scan_report
 
+from . import browser_support as support
 
-def _support():
-    """tests/browser_support.py, loaded once per process under one name."""
-    import importlib.util
-
-    if "browser_support" not in sys.modules:
-        path = Path(__file__).with_name("browser_support.py")
-        spec = importlib.util.spec_from_file_location("browser_support", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["browser_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["browser_support"]
-
-
-support = _support()
 pytestmark = pytest.mark.slow
 
 # No aggregate table in these reports comes near this many rows; the smallest selection a

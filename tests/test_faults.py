@@ -520,15 +520,10 @@ def test_an_unreadable_build_state_rebuilds_instead_of_failing(built):
 
 
 def bad_input_corpus() -> dict:
-    """The corpus of bad survey files of tests/test_bad_input.py (loaded by path)."""
-    import importlib.util
+    """The corpus of bad survey files of tests/test_bad_input.py."""
+    from . import test_bad_input
 
-    path = Path(__file__).with_name("test_bad_input.py")
-    spec = importlib.util.spec_from_file_location("_bad_input_corpus", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.CORPUS
+    return test_bad_input.CORPUS
 
 
 def corpus_catalogue(entries: dict[str, tuple[Path, Path | None]]) -> str:

@@ -11,7 +11,6 @@ literal text, and the console stays clean.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,21 +21,7 @@ from lozells_analysis.reports.index import render_index
 from lozells_analysis.reports.provenance import header_html
 from lozells_analysis.reports.state import BuildState, RunRecord
 
-
-def _support():
-    """tests/browser_support.py, loaded once per process under one name."""
-    import importlib.util
-
-    if "browser_support" not in sys.modules:
-        path = Path(__file__).with_name("browser_support.py")
-        spec = importlib.util.spec_from_file_location("browser_support", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["browser_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["browser_support"]
-
-
-support = _support()
+from . import browser_support as support
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMG = '<img src=x onerror="window.__pwned = 2">'

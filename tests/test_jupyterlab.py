@@ -24,21 +24,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _support():
-    """tests/browser_support.py, loaded once per process under one name."""
-    import importlib.util
-
-    if "browser_support" not in sys.modules:
-        path = Path(__file__).with_name("browser_support.py")
-        spec = importlib.util.spec_from_file_location("browser_support", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["browser_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["browser_support"]
-
-
-support = _support()
+from . import browser_support as support
 
 pytestmark = pytest.mark.slow
 

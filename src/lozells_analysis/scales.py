@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lozells_analysis.codebook import COMPONENTS  # the five NEF components, in order
 from lozells_analysis.design import _check_level
 from lozells_analysis.exceptions import ParameterError
 
@@ -36,13 +37,6 @@ __all__ = [
     "ons4_band",
 ]
 
-COMPONENTS = (
-    "social_connectedness",
-    "knowledge_skills",
-    "money_resources",
-    "influence",
-    "confidence",
-)
 
 
 def _cb(codebook: Any) -> Any:
