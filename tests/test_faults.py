@@ -432,6 +432,8 @@ def test_a_signal_to_the_build_stops_it_and_keeps_every_report(built, signum, st
     assert "finished_at" in state.last_build
     build_log = project.reports / state.last_build["log"]
     assert "interrupted" in build_log.read_text(encoding="utf-8")
+    page = (project.reports / "index.html").read_text(encoding="utf-8")
+    assert f"The last build stopped early (build interrupted by {signum.name})" in page
     assert_no_staging(project)
     assert_lock_free(project)
     (project.root / "control" / "go").touch()  # the same build again, not held this time

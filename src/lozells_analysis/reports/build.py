@@ -422,6 +422,9 @@ def _build_locked(
 
                 find_chromium()  # fail before running anything, saying `make browser`
             _execute_all(project, options, todo, decisions, state, summary, build_id)
+    except BuildInterrupted as exc:
+        state.last_build["interrupted"] = str(exc)  # the index says so
+        raise
     finally:
         state.last_build["finished_at"] = _now()
         state.save()

@@ -124,6 +124,12 @@ def render_index(runs: Sequence[Any], state: BuildState, reports: Path) -> str:
         if last.get("log"):
             summary += f' (<a href="{html.escape(last["log"])}">build log</a>)'
     summary += "."
+    if last.get("interrupted"):
+        why = html.escape(last["interrupted"])
+        summary += (
+            f' <strong class="failed">The last build stopped early ({why}): reports it had'
+            " not finished are shown as last built.</strong>"
+        )
     empty = '<tr><td colspan="6">The catalogue (reports.yaml) lists no reports yet.</td></tr>'
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
