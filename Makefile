@@ -10,7 +10,7 @@ JOBS   ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install data reports test lab lint lock browser clean
+.PHONY: help install data reports test test-fast lab lint lock browser clean
 
 help: ## Show this help
 	@echo "lozells-analysis — make targets:"
@@ -38,21 +38,24 @@ data: $(SYNTH) ## Generate the synthetic survey and qualitative data (if missing
 reports: install data ## Build every report in reports.yaml into reports/ (skips what has not changed)
 	$(BIN)/lozells build $(if $(JOBS),--jobs $(JOBS),)
 
-browser: ## Install Debian's chromium (for the PDF and browser tests) if it is missing
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian package chromium (needed by the browser tests and --pdf)"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+browser: ## Install Debian's chromium (browser, PDF and JupyterLab tests) if it is missing
+	@./tools/ensure-chromium
 
-test: install data browser ## Run the whole test suite (installs everything it needs first)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install data browser ## Run the whole test suite in parallel (installs everything it needs first)
+	$(BIN)/python -m pytest -n $(or $(JOBS),auto) $(PYTEST_ARGS)
+
+test-fast: install data ## The quick suite before each commit: no browser, no full build, no fault injection
+	$(BIN)/python -m pytest -n $(or $(JOBS),auto) -m "not slow" --hypothesis-profile=fast $(PYTEST_ARGS)
 
 lab: install data ## Start JupyterLab with the lozells-analysis kernel
 	$(BIN)/jupyter lab notebooks/
 
-lint: install ## Lint the library, tests and notebooks with ruff
+lint: install ## ruff (check and format), mypy on the library, notebooks stripped of outputs, doctests
 	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks notebooks
+	$(BIN)/mypy
+	$(BIN)/nbstripout --keep-id --verify notebooks/*.ipynb
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules src docs
 
 lock: ## Re-resolve requirements.lock from pyproject.toml (needs the network)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

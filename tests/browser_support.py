@@ -7,14 +7,17 @@ is ever downloaded. When it is missing the tests that need it fail saying so, ne
 The catalogue (``reports.yaml``, or the file named by ``LOZELLS_TEST_CATALOGUE``) is built
 once per session, with ``--force``, into a temporary reports folder, so the tests see every
 report freshly built from the current code and never touch the repository's ``reports/``.
-Several test modules ask for it; :func:`built_catalogue` memoises the build in this module,
-which every user imports the same way (``from . import browser_support as support``), so it
-happens once per process.
+Several test modules ask for it; :func:`built_catalogue` builds it once per test session:
+under pytest-xdist the workers share one build (the first worker to ask builds it under a file
+lock in the session's common temporary folder; the others wait and read the same result), and
+within a process the result is memoised.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-default-apps", "--disable-extensions",
 ]
 WIDTHS = (1280, 390)
-SCREENSHOTS = ROOT / "reports" / "screenshots"
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 
@@ -193,15 +195,36 @@ def run_views() -> list[str]:
 _BUILT: dict[str, BuiltCatalogue] = {}
 
 
+def _session_folder(tmp_path_factory: Any) -> Path:
+    """A temporary folder common to every xdist worker of this session (the workers'
+    base folders share a parent made for this session alone)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 def built_catalogue(tmp_path_factory: Any) -> BuiltCatalogue:
-    """Build the catalogue once per session (forced, two parallel kernels) into a temporary
-    reports folder; later calls return the same build."""
+    """Build the catalogue once per test session (forced, two parallel kernels) into a
+    temporary reports folder shared by every worker; later calls return the same build."""
     key = str(catalogue_path())
     if key in _BUILT:
         return _BUILT[key]
+    base = _session_folder(tmp_path_factory) / "catalogue"
+    base.mkdir(parents=True, exist_ok=True)
+    with (base / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        result = base / "built.pickle"
+        if result.is_file():
+            built = pickle.loads(result.read_bytes())
+        else:
+            built = _build_catalogue(base)
+            result.write_bytes(pickle.dumps(built))
+    _BUILT[key] = built
+    return built
+
+
+def _build_catalogue(base: Path) -> BuiltCatalogue:
     from lozells_analysis.reports import BuildOptions, Project, build, load_catalogue
 
-    base = tmp_path_factory.mktemp("catalogue")
     catalogue = catalogue_path()
     project = Project(root=ROOT, catalogue=catalogue, reports=base / "reports",
                       state_dir=base / ".lozells", lock_file=ROOT / "requirements.lock")
@@ -213,8 +236,7 @@ def built_catalogue(tmp_path_factory: Any) -> BuiltCatalogue:
     error = None
     if not summary.ok:
         error = "; ".join(f"{o.name}: {o.error}" for o in summary.failed)
-    _BUILT[key] = BuiltCatalogue(catalogue, project.reports, runs, summary, error)
-    return _BUILT[key]
+    return BuiltCatalogue(catalogue, project.reports, runs, summary, error)
 
 
 def view_path(built: BuiltCatalogue, name_view: str) -> Path:
@@ -232,9 +254,10 @@ def view_path(built: BuiltCatalogue, name_view: str) -> Path:
     return path
 
 
-def screenshot_path(name_view: str, width: int) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS / f"{name_view}-{width}.png"
+def screenshot_path(folder: Path, name_view: str, width: int) -> Path:
+    """Where a screenshot goes: a temporary folder of the session, never ``reports/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name_view}-{width}.png"
 
 
 # --- one report, built through the pipeline -----------------------------------------------

@@ -1,11 +1,90 @@
-"""Shared fixtures: the codebook, the synthetic survey, and a clean tracking environment."""
+"""Shared fixtures: the codebook, the synthetic survey, the vendored reference answers.
+
+Reference answers (R ``survey`` results, the published figures, the Community Life Survey
+comparators) live in ``tests/reference/`` (see its README). A missing reference file fails the
+test that needs it, naming the file: the proof against R is never skipped.
+"""
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
 import pytest
+from hypothesis import settings
 
 from lozells_analysis.codebook import load_codebook
 from lozells_analysis.synthetic import generate
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+
+# Property-based tests: 60 examples each in the whole suite; `make test-fast` selects the
+# "fast" profile (--hypothesis-profile=fast) to keep the pre-commit loop under a minute.
+settings.register_profile("default", max_examples=60)
+settings.register_profile("fast", max_examples=15)
+settings.load_profile("default")
+
+
+def reference_file(relative: str) -> Path:
+    """The path of a vendored reference file; fails the calling test when it is missing."""
+    path = REFERENCE / relative
+    if not path.is_file():
+        pytest.fail(
+            f"reference file missing: tests/reference/{relative} "
+            "(tests/reference/README.md says where it comes from and how to regenerate it)",
+            pytrace=False,
+        )
+    return path
+
+
+@cache
+def _reference_csv(relative: str) -> pd.DataFrame:
+    return pd.read_csv(reference_file(relative))
+
+
+def reference_rows(relative: str) -> list[dict[str, str]]:
+    """A vendored CSV as a list of dicts of strings (as published)."""
+    with reference_file(relative).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="session")
+def r_ref() -> dict:
+    """Results from R's ``survey`` package (``tests/reference/r_survey/r_ref.json``)."""
+    return json.loads(reference_file("r_survey/r_ref.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def r_trend() -> dict:
+    """R's trend results: ``prop.trend.test``, ``svyglm`` slopes by domain, wave contrasts
+    (``tests/reference/r_survey/r_trend.json``, made by ``r_trend.R``)."""
+    return json.loads(reference_file("r_survey/r_trend.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def reference_dataset() -> Callable[[str], pd.DataFrame]:
+    """A fresh copy of one of R's example data sets, e.g. ``reference_dataset("apiclus1.csv")``."""
+
+    def load(name: str) -> pd.DataFrame:
+        return _reference_csv(f"r_survey/{name}").copy()
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def published_figures() -> list[dict[str, str]]:
+    """The published headline figures with their sources."""
+    return reference_rows("published_figures.csv")
+
+
+@pytest.fixture(scope="session")
+def community_life_survey() -> list[dict[str, str]]:
+    """England comparators from the Community Life Survey."""
+    return reference_rows("community_life_survey_england.csv")
 
 
 @pytest.fixture(scope="session")

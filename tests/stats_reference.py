@@ -1,42 +1,12 @@
-"""Shared helpers for the statistics tests: the R reference and a loop-based variance.
+"""A loop-based Taylor variance, written straight from the textbook, for the statistics tests.
 
-The R reference lives beside the repository in ``shared/reference/r_survey/``; if it is
-missing the tests fail (they must never silently skip the proof against R).
+The R reference answers are fixtures in ``conftest.py`` (``r_ref``, ``reference_dataset``).
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-
-REF_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "r_survey"
-
-
-def ref_dir() -> Path:
-    if not (REF_DIR / "r_ref.json").is_file():
-        raise FileNotFoundError(
-            f"The R reference is missing: expected {REF_DIR}/r_ref.json. Clone 'shared' beside "
-            "the repository (see shared/reference/r_survey/README.md); these tests must not skip."
-        )
-    return REF_DIR
-
-
-@cache
-def r_ref() -> dict:
-    return json.loads((ref_dir() / "r_ref.json").read_text())
-
-
-@cache
-def _csv(name: str) -> pd.DataFrame:
-    return pd.read_csv(ref_dir() / name)
-
-
-def dataset(name: str) -> pd.DataFrame:
-    return _csv(name).copy()
 
 
 def naive_variance(

@@ -6,11 +6,13 @@ request nothing outside the file (every other request is recorded and aborted), 
 console error and raise no script error; show every image (loaded, with alt text); keep its
 headings in order (h1 first, no level skipped going down); and fit the window with no
 horizontal scrolling at 1280 px and at 390 px (a phone). A full-page screenshot of each, at
-each width, is kept under ``reports/screenshots/`` for a person to look at.
+each width, is kept in the session's temporary folder (``LOZELLS_SCREENSHOTS`` names another)
+for a person to look at; nothing is written under ``reports/``.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,12 @@ VIEWS = support.run_views() + ["index"]
 @pytest.fixture(scope="session")
 def catalogue(tmp_path_factory):
     return support.built_catalogue(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    chosen = os.environ.get("LOZELLS_SCREENSHOTS")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +97,14 @@ def browser_problems(page, record) -> dict[str, object]:
 
 @pytest.mark.parametrize("width", support.WIDTHS)
 @pytest.mark.parametrize("name_view", VIEWS)
-def test_report_in_chromium(catalogue, browser, name_view, width):
+def test_report_in_chromium(catalogue, browser, screenshots, name_view, width):
     """Offline, no console or script errors, images loaded with alt text, headings in
     order, no horizontal scrolling; a full-page screenshot is kept."""
     path = target(catalogue, name_view)
     page, record = support.open_page(browser, path.as_uri(), width=width)
     try:
-        page.screenshot(path=str(support.screenshot_path(name_view, width)), full_page=True)
+        shot = support.screenshot_path(screenshots, name_view, width)
+        page.screenshot(path=str(shot), full_page=True)
         problems = browser_problems(page, record)
     finally:
         page.context.close()

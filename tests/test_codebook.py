@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
@@ -13,23 +12,17 @@ from lozells_analysis.codebook import COMPONENTS, load_codebook, parse_codebook
 from lozells_analysis.exceptions import CodebookError
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference"
-
-
-def _reference_rows(name):
-    path = REFERENCE / name
-    assert path.is_file(), f"shared reference file missing: {path}"
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def _benchmarks():
     return pd.read_csv(ROOT / "data" / "benchmarks" / "benchmarks.csv")
 
 
-def test_every_published_measure_has_an_indicator_or_a_reason(codebook):
-    measures = {r["measure_id"] for r in _reference_rows("published_figures.csv")}
-    measures |= {r["measure_id"] for r in _reference_rows("community_life_survey_england.csv")}
+def test_every_published_measure_has_an_indicator_or_a_reason(
+    codebook, published_figures, community_life_survey
+):
+    measures = {r["measure_id"] for r in published_figures}
+    measures |= {r["measure_id"] for r in community_life_survey}
     benchmarked = {i.benchmark for i in codebook.indicators.values() if i.benchmark}
     missing = measures - benchmarked - set(codebook.not_survey_items)
     assert not missing, f"published measures with no codebook indicator: {sorted(missing)}"
@@ -47,15 +40,17 @@ def test_every_indicator_benchmark_exists_in_the_benchmark_file(codebook):
             assert item.benchmark in ids, f"{item.id} names unknown benchmark {item.benchmark}"
 
 
-def test_benchmark_file_matches_the_shared_reference_with_sources():
+def test_benchmark_file_matches_the_reference_with_sources(
+    published_figures, community_life_survey
+):
     bench = _benchmarks()
     assert bench["source"].notna().all() and (bench["source"].str.len() > 5).all()
-    for r in _reference_rows("published_figures.csv"):
+    for r in published_figures:
         row = bench[(bench.measure_id == r["measure_id"]) & (bench.population == r["population"])]
         assert len(row) == 1, r
         assert float(row.value.iloc[0]) == float(r["value_pct"])
         assert row.source.iloc[0] == r["source"]
-    for r in _reference_rows("community_life_survey_england.csv"):
+    for r in community_life_survey:
         row = bench[(bench.measure_id == r["measure_id"]) & (bench.period == r["year"])]
         assert len(row) == 1, r
         assert float(row.value.iloc[0]) == float(r["value_pct"])

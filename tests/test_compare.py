@@ -16,7 +16,7 @@ from lozells_analysis.compare import (
 from lozells_analysis.design import SurveyDesign
 from lozells_analysis.exceptions import ParameterError
 
-from .stats_reference import dataset, naive_variance
+from .stats_reference import naive_variance
 
 
 def test_fingertips_categories_follow_polarity():
@@ -91,8 +91,8 @@ def test_independent_difference_by_hand():
     assert out.loc[1, "p_value"] == pytest.approx(1.0)
 
 
-def test_group_difference_keeps_the_covariance_of_shared_psus():
-    c1 = dataset("apiclus1.csv")
+def test_group_difference_keeps_the_covariance_of_shared_psus(reference_dataset):
+    c1 = reference_dataset("apiclus1.csv")
     design = SurveyDesign(c1, weights="pw", cluster="dnum", fpc="fpc")
     out = group_differences(design, "sw", by="stype", reference="E").set_index("group_1")
     # loop-formula variance of the difference: influence z_E - z_H on the full design

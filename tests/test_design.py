@@ -1,4 +1,4 @@
-"""SurveyDesign against R's survey package (shared/reference/r_survey) and hand checks."""
+"""SurveyDesign against R's survey package (tests/reference/r_survey) and hand checks."""
 
 from __future__ import annotations
 
@@ -13,15 +13,21 @@ from statsmodels.stats.proportion import proportion_confint
 from lozells_analysis.design import SurveyDesign, wilson_score_interval
 from lozells_analysis.exceptions import DesignError, ParameterError
 
-from .stats_reference import dataset, naive_variance, r_ref
+from .stats_reference import naive_variance
 
 REL = 1e-8  # estimate, SE, deff
 ABS_CI = 1e-6  # interval limits
 ABS_LIKELIHOOD = 1e-5  # R interpolates a spline through profile points; we solve exactly
 
 
-def designs() -> dict[str, tuple[SurveyDesign, str]]:
-    c1, st, nh = dataset("apiclus1.csv"), dataset("apistrat.csv"), dataset("nhanes.csv")
+KEYS = ["clus1_fpc", "clus1_nofpc", "strat_fpc", "strat_nofpc", "nhanes"]
+
+
+@pytest.fixture(scope="session")
+def r_designs(reference_dataset) -> dict[str, tuple[SurveyDesign, str]]:
+    """The designs of R's reference results, keyed as in r_ref.json."""
+    c1, st = reference_dataset("apiclus1.csv"), reference_dataset("apistrat.csv")
+    nh = reference_dataset("nhanes.csv")
     return {
         "clus1_fpc": (SurveyDesign(c1, weights="pw", cluster="dnum", fpc="fpc"), "sw"),
         "clus1_nofpc": (SurveyDesign(c1, weights="pw", cluster="dnum"), "sw"),
@@ -34,20 +40,16 @@ def designs() -> dict[str, tuple[SurveyDesign, str]]:
     }
 
 
-DESIGNS = designs()
-KEYS = list(DESIGNS)
+@pytest.mark.parametrize("key", KEYS)
+def test_degrees_of_freedom_are_psus_minus_strata(key, r_ref, r_designs):
+    design, _ = r_designs[key]
+    assert design.degf == r_ref[key]["degf"]
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_degrees_of_freedom_are_psus_minus_strata(key):
-    design, _ = DESIGNS[key]
-    assert design.degf == r_ref()[key]["degf"]
-
-
-@pytest.mark.parametrize("key", KEYS)
-def test_proportion_estimate_se_and_deff_match_r(key):
-    design, var = DESIGNS[key]
-    ref = r_ref()[key]
+def test_proportion_estimate_se_and_deff_match_r(key, r_ref, r_designs):
+    design, var = r_designs[key]
+    ref = r_ref[key]
     out = design.proportion(var, method="mean")
     assert out.loc[0, "estimate"] == pytest.approx(ref["est"], rel=REL)
     assert out.loc[0, "se"] == pytest.approx(ref["se"], rel=REL)
@@ -58,9 +60,9 @@ def test_proportion_estimate_se_and_deff_match_r(key):
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_wald_intervals_normal_and_t_match_r(key):
-    design, var = DESIGNS[key]
-    ref = r_ref()[key]
+def test_wald_intervals_normal_and_t_match_r(key, r_ref, r_designs):
+    design, var = r_designs[key]
+    ref = r_ref[key]
     normal = design.proportion(var, method="mean", df=np.inf)
     t = design.proportion(var, method="mean")
     np.testing.assert_allclose(
@@ -81,9 +83,9 @@ def test_wald_intervals_normal_and_t_match_r(key):
 
 @pytest.mark.parametrize("key", KEYS)
 @pytest.mark.parametrize("method", ["logit", "xlogit", "beta", "mean", "asin", "likelihood"])
-def test_svyciprop_intervals_match_r(key, method):
-    design, var = DESIGNS[key]
-    ref = r_ref()[key]["ciprop"][method]
+def test_svyciprop_intervals_match_r(key, method, r_ref, r_designs):
+    design, var = r_designs[key]
+    ref = r_ref[key]["ciprop"][method]
     out = design.proportion(var, method=method)
     tol = ABS_LIKELIHOOD if method == "likelihood" else ABS_CI
     assert out.loc[0, "estimate"] == pytest.approx(ref["est"], rel=1e-8)
@@ -102,9 +104,9 @@ BY = [
 
 
 @pytest.mark.parametrize(("key", "by", "block"), BY)
-def test_by_group_results_and_group_df_match_svyby(key, by, block):
-    design, var = DESIGNS[key]
-    ref = r_ref()[key][block]
+def test_by_group_results_and_group_df_match_svyby(key, by, block, r_ref, r_designs):
+    design, var = r_designs[key]
+    ref = r_ref[key][block]
     logit = design.proportion(var, by=by, method="logit")
     mean = design.proportion(var, by=by, method="mean")
     assert list(logit[by].astype(str)) == ref["level"]
@@ -120,9 +122,9 @@ def test_by_group_results_and_group_df_match_svyby(key, by, block):
     )
 
 
-def test_by_group_n_counts_respondents_who_answered():
-    design, _ = DESIGNS["nhanes"]
-    nh = dataset("nhanes.csv")
+def test_by_group_n_counts_respondents_who_answered(reference_dataset, r_designs):
+    design, _ = r_designs["nhanes"]
+    nh = reference_dataset("nhanes.csv")
     out = design.proportion("HI_CHOL", by="race")
     expected = nh.dropna(subset=["HI_CHOL"]).groupby("race").size().to_numpy()
     assert list(out["n"]) == list(expected)
@@ -138,9 +140,9 @@ GLMS = [
 
 
 @pytest.mark.parametrize(("key", "x"), GLMS)
-def test_glm_matches_svyglm_quasibinomial(key, x):
-    design, _ = DESIGNS[key]
-    ref = r_ref()[key][f"glmT_{x}"]
+def test_glm_matches_svyglm_quasibinomial(key, x, r_ref, r_designs):
+    design, _ = r_designs[key]
+    ref = r_ref[key][f"glmT_{x}"]
     out = design.glm(f"sw ~ {x}", family="binomial")
     assert list(out["term"]) == ["Intercept", x]
     np.testing.assert_allclose(out["estimate"], ref["coef"], rtol=1e-6)
@@ -154,16 +156,16 @@ def test_glm_matches_svyglm_quasibinomial(key, x):
     assert copy.deepcopy(fit) is fit  # frames derived from the result share the fit
 
 
-def test_glm_gaussian_intercept_only_equals_the_design_mean():
-    design, _ = DESIGNS["strat_fpc"]
+def test_glm_gaussian_intercept_only_equals_the_design_mean(r_designs):
+    design, _ = r_designs["strat_fpc"]
     m = design.mean("api00")
     g = design.glm("api00 ~ 1", family="gaussian")
     assert g.loc[0, "estimate"] == pytest.approx(m.loc[0, "estimate"], rel=1e-10)
     assert g.loc[0, "se"] == pytest.approx(m.loc[0, "se"], rel=1e-8)
 
 
-def test_glm_with_missing_outcome_uses_domain_df():
-    nh = dataset("nhanes.csv")
+def test_glm_with_missing_outcome_uses_domain_df(reference_dataset):
+    nh = reference_dataset("nhanes.csv")
     design = SurveyDesign(nh, weights="WTMEC2YR", strata="SDMVSTRA", cluster="SDMVPSU")
     out = design.glm("HI_CHOL ~ 1", family="binomial")
     prop = design.proportion("HI_CHOL", method="logit")
@@ -207,8 +209,8 @@ def test_domain_estimation_keeps_the_full_design_not_a_reweighted_subset():
     assert sub.proportion("y").loc[0, "se"] != pytest.approx(out.loc[0, "se"], rel=1e-6)
 
 
-def test_fpc_given_as_sampling_fraction_equals_population_size():
-    st = dataset("apistrat.csv")
+def test_fpc_given_as_sampling_fraction_equals_population_size(reference_dataset):
+    st = reference_dataset("apistrat.csv")
     n_h = st.groupby("stype")["stype"].transform("size")
     st["frac"] = n_h / st["fpc"]
     a = SurveyDesign(st, weights="pw", strata="stype", fpc="fpc").proportion("sw")

@@ -13,7 +13,9 @@ from lozells_analysis.design import SurveyDesign
 
 from .stats_reference import naive_variance
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The number of examples comes from the Hypothesis profile (tests/conftest.py): 60 in the
+# whole suite, fewer in `make test-fast`.
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

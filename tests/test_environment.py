@@ -86,5 +86,38 @@ def test_readme_starts_with_the_two_commands():
     assert "make reports" in head and "make test" in head
 
 
-def test_ci_runs_the_readme_test_command():
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+def test_ci_runs_lint_then_the_readme_test_command():
+    commands = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip().startswith("make ")
+    ]
+    assert commands == ["make lint", "make test"]
+
+
+def _lock_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_norm(name)] = version.strip()
+    return pins
+
+
+def test_pre_commit_hooks_use_the_locked_tool_versions():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    revs = {repo["repo"].rstrip("/").rsplit("/", 1)[-1]: repo["rev"] for repo in config["repos"]}
+    pins = _lock_pins()
+    # the hook repositories named after a tool the project pins: ruff-pre-commit -> ruff
+    for repo, tool in (("ruff-pre-commit", "ruff"), ("nbstripout", "nbstripout")):
+        assert repo in revs, f".pre-commit-config.yaml has no {repo} hook"
+        assert revs[repo].lstrip("v") == pins[tool], (
+            f".pre-commit-config.yaml runs {tool} {revs[repo]}, requirements.lock pins "
+            f"{pins[tool]}: make them agree"
+        )
+
+
+def test_the_library_ships_type_information():
+    assert (ROOT / "src" / "lozells_analysis" / "py.typed").is_file()
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "py.typed" in meta["tool"]["setuptools"]["package-data"]["lozells_analysis"]

@@ -154,7 +154,7 @@ def test_jupyterlab_offers_the_project_kernel(lab):
     assert "lozells" in spec["display_name"].lower()
 
 
-def test_a_report_notebook_opens_and_renders_in_jupyterlab(lab):
+def test_a_report_notebook_opens_and_renders_in_jupyterlab(lab, tmp_path):
     base, token, root = lab
     notebook = the_notebook()
     title = first_heading(notebook)
@@ -181,8 +181,8 @@ def test_a_report_notebook_opens_and_renders_in_jupyterlab(lab):
             if kernels or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        page.screenshot(path=str(support.screenshot_path(f"jupyterlab-{notebook.stem}",
-                                                         1280)))
+        page.screenshot(path=str(support.screenshot_path(
+            tmp_path, f"jupyterlab-{notebook.stem}", 1280)))
         context.close()
     assert status == 200
     assert kernels == {KERNEL}, sessions

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import distributed  # a pinned dependency: a missing one fails, never skips
 import pytest
 
 from lozells_analysis.reports.build import BuildOptions, build
@@ -20,7 +21,6 @@ pytestmark = pytest.mark.slow
 
 
 def test_build_through_a_local_dask_cluster(tmp_path):
-    distributed = pytest.importorskip("distributed")
     data = tmp_path / "data.csv"
     data.write_text("a\n1\n")
     catalogue = f"""
@@ -60,7 +60,6 @@ reports:
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
-    pytest.importorskip("distributed")
     from lozells_analysis.exceptions import BuildError
 
     project = helpers.make_project(

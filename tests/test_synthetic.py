@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from lozells_analysis.synthetic import (
 from lozells_analysis.validate import validate_survey
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED = ROOT.parent / "shared" / "reference" / "published_figures.csv"
 
 
 def _weighted_pct(survey, codebook, indicator, mask=None):
@@ -32,19 +30,18 @@ def _weighted_pct(survey, codebook, indicator, mask=None):
     return 100 * np.average(v[keep], weights=survey.loc[keep, "weight"])
 
 
-def _local_conversations_figures():
-    with PUBLISHED.open(newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["population"] == "Local Conversations residents"]
+def _local_conversations_figures(published_figures):
+    rows = [r for r in published_figures if r["population"] == "Local Conversations residents"]
     assert len(rows) == 6, "expected the six Local Conversations headline figures"
     return {r["measure_id"]: float(r["value_pct"]) for r in rows}
 
 
 @pytest.mark.parametrize("seed", [2016, 1, 77])
 def test_pooled_weighted_estimates_are_within_two_points_of_the_published_figures(
-    codebook, seed
+    codebook, seed, published_figures
 ):
     survey = generate(seed=seed)
-    for measure, published in _local_conversations_figures().items():
+    for measure, published in _local_conversations_figures(published_figures).items():
         indicator = next(i.id for i in codebook.indicators.values() if i.benchmark == measure)
         got = _weighted_pct(survey, codebook, indicator)
         assert abs(got - published) <= 2.0, f"{measure}: {got:.1f}% vs published {published}%"

@@ -10,8 +10,6 @@ from scipy import stats
 from lozells_analysis.design import SurveyDesign
 from lozells_analysis.trends import fingertips_trend, linear_trend, wave_change
 
-from .stats_reference import dataset, r_ref
-
 
 def test_fingertips_trend_by_hand():
     # t = 1..5, tbar = 3, sum x (t - tbar) = -20 - 15 + 0 + 25 + 60 = 50,
@@ -40,15 +38,56 @@ def test_fingertips_trend_not_significant_at_998_is_no_change():
     assert r["direction"] == "no significant change"
 
 
-def test_linear_trend_is_the_svyglm_slope():
-    c1 = dataset("apiclus1.csv")
+def test_linear_trend_is_the_svyglm_slope(r_ref, reference_dataset):
+    c1 = reference_dataset("apiclus1.csv")
     design = SurveyDesign(c1, weights="pw", cluster="dnum", fpc="fpc")
-    ref = r_ref()["clus1_fpc"]["glmT_api00"]
+    ref = r_ref["clus1_fpc"]["glmT_api00"]
     out = linear_trend(design, "sw", wave="api00").iloc[0]
     assert out["slope"] == pytest.approx(ref["coef"][1], rel=1e-6)
     assert out["se"] == pytest.approx(ref["se"][1], rel=1e-6)
     assert out["p_value"] == pytest.approx(ref["p"][1], rel=1e-5)
     assert out["direction"] == "increasing"
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_fingertips_trend_is_rs_prop_trend_test(r_trend, case):
+    ref = r_trend["prop_trend"][case]
+    r = fingertips_trend(ref["x"], ref["n"], level=0.95)
+    assert r["statistic"] == pytest.approx(ref["statistic"], rel=1e-9)
+    assert r["p_value"] == pytest.approx(ref["p_value"], rel=1e-8)
+
+
+@pytest.fixture(scope="module")
+def trend_design(reference_dataset):
+    data = reference_dataset("trend.csv")
+    # PSU numbers repeat across strata (R: nest = TRUE): make them unique per stratum
+    data["psu_id"] = data["s"].astype(str) + "-" + data["psu"].astype(str)
+    return SurveyDesign(data, weights="w", strata="s", cluster="psu_id")
+
+
+def test_linear_trend_matches_svyglm_overall_and_in_each_domain(trend_design, r_trend):
+    ref = r_trend["linear_trend"]
+    overall = linear_trend(trend_design, "y").iloc[0]
+    assert overall["slope"] == pytest.approx(ref["all"]["coef"][1], rel=1e-8)
+    assert overall["se"] == pytest.approx(ref["all"]["se"][1], rel=1e-8)
+    assert overall["p_value"] == pytest.approx(ref["all"]["p"][1], rel=1e-6)
+    assert overall["df"] == ref["all"]["df"]
+    by_area = linear_trend(trend_design, "y", by="area").set_index("area")
+    for area in ("A", "B", "C"):
+        got, want = by_area.loc[area], ref[area]
+        assert got["slope"] == pytest.approx(want["coef"][1], rel=1e-8), area
+        assert got["se"] == pytest.approx(want["se"][1], rel=1e-8), area
+        assert got["p_value"] == pytest.approx(want["p"][1], rel=1e-6), area
+        assert got["df"] == want["df"], area
+    assert by_area.loc["A", "direction"] == "increasing"
+
+
+def test_wave_change_matches_svycontrast_of_svyby(trend_design, r_trend):
+    ref = r_trend["wave_change"]
+    out = wave_change(trend_design, "y")
+    assert list(out["group_1"]) == [2, 3, 4, 5, 6]
+    np.testing.assert_allclose(out["difference"], ref["difference"], rtol=1e-9)
+    np.testing.assert_allclose(out["se"], ref["se"], rtol=1e-8)
 
 
 def test_linear_trend_by_group_is_a_domain_of_the_full_design():

@@ -14,6 +14,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only; the commands import their modules lazily
+    from .reports.project import Project
 
 __all__ = ["main"]
 
@@ -95,7 +99,7 @@ def _progress_handler(quiet: bool) -> logging.Handler:
     return handler
 
 
-def _project(args: argparse.Namespace):  # noqa: ANN202 - Project, imported lazily
+def _project(args: argparse.Namespace) -> Project:
     from .reports.project import Project
 
     return Project.at(args.root, catalogue=args.catalogue)

@@ -23,6 +23,7 @@ import io
 import logging
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -61,8 +62,10 @@ FORMATS = {
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 
 
-def _fail(path: Path | str, message: str, fix: str, column: str | None = None) -> None:
+def _fail(path: Path | str, message: str, fix: str, column: str | None = None) -> NoReturn:
     raise_problems([Problem(column, message, fix)], str(path))
+    # raise_problems always raises for a non-empty list; this tells the type checker so
+    raise AssertionError("unreachable")
 
 
 # --- readers ---------------------------------------------------------------------------------

@@ -990,7 +990,7 @@ class SurveyDesign:
         >>> round(float(res.attrs["model"].params["x"]), 6)
         1.187363
         """
-        import patsy
+        import patsy  # type: ignore[import-untyped]  # patsy ships no type information
         import statsmodels.api as sm
 
         level = _check_level(level)

@@ -18,10 +18,14 @@ import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .tables import Html, format_count, format_interval, format_number, format_percent
+
+if TYPE_CHECKING:
+    from .codebook import Codebook
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +120,7 @@ def _suppressed_sentence(label: str, n: float | None, min_n: int) -> str:
 
 
 def from_comparison(table: pd.DataFrame, min_n: int = 10,
-                    codebook=None) -> list[Headline]:
+                    codebook: Codebook | None = None) -> list[Headline]:
     """One headline per measure from :func:`lozells_analysis.summaries.benchmark_comparison`
     (all its comparators in one sentence)."""
     from .codebook import load_codebook
@@ -138,7 +142,8 @@ def from_comparison(table: pd.DataFrame, min_n: int = 10,
     return out
 
 
-def from_means(table: pd.DataFrame, min_n: int = 10, codebook=None) -> list[Headline]:
+def from_means(table: pd.DataFrame, min_n: int = 10,
+               codebook: Codebook | None = None) -> list[Headline]:
     """One headline per ONS4 item from :func:`lozells_analysis.summaries.ons4_comparison`."""
     from .codebook import load_codebook
 
@@ -149,7 +154,7 @@ def from_means(table: pd.DataFrame, min_n: int = 10, codebook=None) -> list[Head
         if bool(r.get("suppressed", False)):
             out.append(Headline(_suppressed_sentence(label, r.get("n"), min_n), r["variable"]))
             continue
-        comps = ()
+        comps: tuple[tuple[str, float, str], ...] = ()
         if pd.notna(r.get("comparator_value")):
             comps = ((str(r["comparator"]), float(r["comparator_value"]), r["comparison"]),)
         text = sentence(label, r["estimate"], r["lower_ci"], r["upper_ci"], "mean", comps,

@@ -32,13 +32,17 @@ import io
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.rcsetup import cycler  # what ``matplotlib.cycler`` is
 from matplotlib.ticker import FuncFormatter
 
 from .tables import format_interval, format_number
@@ -81,16 +85,18 @@ _RC = {
 }
 
 
-def _style():
+def _style() -> AbstractContextManager[None]:
     """The house style as an rc context (seaborn whitegrid, Okabe-Ito palette)."""
     rc = dict(sns.axes_style("whitegrid"))
     rc.update(sns.plotting_context("notebook", font_scale=0.85))
     rc.update(_RC)
-    rc["axes.prop_cycle"] = matplotlib.cycler(color=OKABE_ITO)
+    rc["axes.prop_cycle"] = cycler(color=OKABE_ITO)
     return plt.rc_context(rc)
 
 
-def _new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kw):
+def _new_figure(
+    width: float, height: float, nrows: int = 1, ncols: int = 1, **kw: Any
+) -> tuple[Figure, np.ndarray]:
     # A Figure not registered with pyplot: the inline backend never shows it on its own, so
     # the only copy in a report is the one :func:`show` emits.
     width = min(width, MAX_WIDTH_IN)
@@ -99,11 +105,17 @@ def _new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **k
     return fig, axes
 
 
+def _describe(fig: Figure, alt: str) -> None:
+    """Store the chart's default description as ``fig.lozells_alt`` (see :func:`figure_html`)."""
+    # an attribute of our own, which matplotlib's Figure does not declare
+    setattr(fig, "lozells_alt", alt)  # noqa: B010
+
+
 def _fmt(value: float, percent: bool) -> str:
     return format_interval(value, None, None, "percent" if percent else "mean")
 
 
-def _pct_axis(ax, axis: str = "x") -> None:
+def _pct_axis(ax: Axes, axis: str = "x") -> None:
     fmt = FuncFormatter(lambda v, _: f"{v * 100:.0f}%")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
@@ -189,7 +201,8 @@ def show(fig: Figure, alt: str | None = None, caption: str | None = None, source
     png = _png(fig)
     plt.close(fig)
     display({"text/html": text, "image/png": png,
-             "text/plain": f"[Figure: {alt or getattr(fig, 'lozells_alt', '')}]"}, raw=True)
+             "text/plain": f"[Figure: {alt or getattr(fig, 'lozells_alt', '')}]"},
+            raw=True)  # type: ignore[no-untyped-call]  # IPython's display() is unannotated
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -278,7 +291,7 @@ def dot_interval(
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if height < 4 else -0.08),
                       ncol=min(4, nh + len(ref_pops)), frameon=False, fontsize=8)
     by = f" by {category.replace('_', ' ')}" if category else ""
-    fig.lozells_alt = f"Dot-and-interval chart of {xlabel}{by}: {_join(alt_parts)}."
+    _describe(fig, f"Dot-and-interval chart of {xlabel}{by}: {_join(alt_parts)}.")
     return fig
 
 
@@ -350,15 +363,16 @@ def trend_small_multiples(
                 ax.set_xlabel(xlabel)
         for k in range(len(facets), nrows * ncols):
             axes[k // ncols, k % ncols].set_visible(False)
-        handles, labels = {}, {}
+        handles: dict[str, Artist] = {}
+        labels: dict[str, str] = {}
         for ax in axes.flat:
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                 handles.setdefault(lab, h)
                 labels[lab] = lab
         fig.legend(list(handles.values()), list(handles), loc="outside lower center",
                    ncol=2, frameon=False, fontsize=8)
-    fig.lozells_alt = ("Small-multiple line charts by " + xlabel.lower() + ". "
-                       + _join(alt_parts, 20) + ".")
+    _describe(fig, "Small-multiple line charts by " + xlabel.lower() + ". "
+                   + _join(alt_parts, 20) + ".")
     return fig
 
 
@@ -393,7 +407,7 @@ def spine_chart(
             span = max(abs(rec["max"] - centre), abs(rec["min"] - centre),
                        abs(rec[value] - centre), 1e-9)
 
-            def scale(v, centre=centre, span=span):
+            def scale(v: float, centre: float = centre, span: float = span) -> float:
                 return (v - centre) / span
 
             ax.barh(i, scale(rec["max"]) - scale(rec["min"]), left=scale(rec["min"]),
@@ -418,16 +432,17 @@ def spine_chart(
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
-        handles = [Line2D([], [], ls="none", marker=_COMPARISON_MARKERS[c], ms=8,
-                          mfc=COMPARISON_COLOURS[c], mec="#000000",
-                          label=f"{area}: {c} than {comparator}" if c != "similar"
-                          and c != "not compared" else f"{area}: {c}")
-                   for c in ("better", "similar", "worse")]
+        handles: list[Artist] = [
+            Line2D([], [], ls="none", marker=_COMPARISON_MARKERS[c], ms=8,
+                   mfc=COMPARISON_COLOURS[c], mec="#000000",
+                   label=f"{area}: {c} than {comparator}" if c != "similar"
+                   and c != "not compared" else f"{area}: {c}")
+            for c in ("better", "similar", "worse")]
         handles += [Patch(color="#DDDDDD", label="Range across neighbourhoods"),
                     Patch(color="#9E9E9E", label="Middle half of neighbourhoods")]
         fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False,
                    fontsize=8)
-    fig.lozells_alt = f"Spine chart for {area} against {comparator}. " + _join(alt_parts) + "."
+    _describe(fig, f"Spine chart for {area} against {comparator}. " + _join(alt_parts) + ".")
     return fig
 
 
@@ -477,8 +492,8 @@ def frequency_chart(
         if hue:
             fig.legend(loc="outside lower center", ncol=min(4, len(hues)), frameon=False,
                        fontsize=8)
-    fig.lozells_alt = f"Bar chart of {xlabel.lower()} by {category.replace('_', ' ')}: " \
-        + _join(alt_parts) + "."
+    _describe(fig, f"Bar chart of {xlabel.lower()} by {category.replace('_', ' ')}: "
+              + _join(alt_parts) + ".")
     return fig
 
 
@@ -514,8 +529,8 @@ def heatmap(matrix: pd.DataFrame, xlabel: str = "", ylabel: str = "",
     stacked = matrix.where(np.triu(np.ones(matrix.shape, bool), 1)).stack().dropna()
     top = stacked.sort_values(ascending=False).head(5)
     pairs = "; ".join(f"{a} with {b} {int(v)}" for (a, b), v in top.items())
-    fig.lozells_alt = (f"Heatmap of {value_label.lower()} for {matrix.shape[0]} by "
-                       f"{matrix.shape[1]} categories. Most frequent pairs: {pairs}.")
+    _describe(fig, f"Heatmap of {value_label.lower()} for {matrix.shape[0]} by "
+                   f"{matrix.shape[1]} categories. Most frequent pairs: {pairs}.")
     return fig
 
 
@@ -537,9 +552,9 @@ def histogram(values: pd.Series | np.ndarray, xlabel: str, ylabel: str = "Respon
         if title:
             ax.set_title(title, loc="left")
     q = v.quantile([0, 0.25, 0.5, 0.75, 1]).to_numpy()
-    fig.lozells_alt = (f"Histogram of {xlabel.lower()} for {len(v):,} values: minimum "
-                       f"{q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
-                       f"quartile {q[3]:.2f}, maximum {q[4]:.2f}.")
+    _describe(fig, f"Histogram of {xlabel.lower()} for {len(v):,} values: minimum "
+                   f"{q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
+                   f"quartile {q[3]:.2f}, maximum {q[4]:.2f}.")
     return fig
 
 
@@ -571,6 +586,6 @@ def coefficient_chart(table: pd.DataFrame, labels: Mapping[str, str] | None = No
         ax.set_yticks(range(len(t)), [_wrap(n, 40) for n in names])
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
-    fig.lozells_alt = (f"Chart of {xlabel.lower()} for {len(t)} terms; grey terms' intervals "
-                       f"include {null:g} (no clear difference): " + _join(alt) + ".")
+    _describe(fig, f"Chart of {xlabel.lower()} for {len(t)} terms; grey terms' intervals "
+                   f"include {null:g} (no clear difference): " + _join(alt) + ".")
     return fig

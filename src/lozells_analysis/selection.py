@@ -250,12 +250,12 @@ def check_level(level: object) -> float:
     ...
     lozells_analysis.exceptions.ParameterError: level must be a proportion ...
     """
-    ok = isinstance(level, int | float) and not isinstance(level, bool)
-    if ok and 0 < float(level) < 1:
-        return float(level)
     hint = ""
-    if ok and 1 < float(level) < 100:
-        hint = f" (Did you mean {float(level) / 100:g}?)"
+    if isinstance(level, int | float) and not isinstance(level, bool):
+        if 0 < float(level) < 1:
+            return float(level)
+        if 1 < float(level) < 100:
+            hint = f" (Did you mean {float(level) / 100:g}?)"
     raise ParameterError(
         "level must be a proportion strictly between 0 and 1, such as 0.95 for 95% intervals; "
         f"got {level!r}.{hint}"
@@ -274,8 +274,8 @@ def check_min_n(min_n: object) -> int:
     ...
     lozells_analysis.exceptions.ParameterError: min_n must be a whole number of ...
     """
-    ok = isinstance(min_n, int | float) and not isinstance(min_n, bool)
-    if ok and float(min_n) == int(min_n) and int(min_n) >= 1:
+    if (isinstance(min_n, int | float) and not isinstance(min_n, bool)
+            and float(min_n) == int(min_n) and int(min_n) >= 1):
         return int(min_n)
     raise ParameterError(
         "min_n must be a whole number of respondents, at least 1 (the project's rule is 10); "

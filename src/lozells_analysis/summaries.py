@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,8 @@ def design_for(survey: pd.DataFrame, codebook: Codebook | None = None) -> Survey
                         codebook=codebook or load_codebook())
 
 
-def _protect(table: pd.DataFrame, min_n: int, secondary_by=None) -> pd.DataFrame:
+def _protect(table: pd.DataFrame, min_n: int,
+             secondary_by: str | Sequence[str] | None = None) -> pd.DataFrame:
     out = disclosure.suppress(table, min_n=min_n, secondary_by=secondary_by)
     return disclosure.flag_reliability(out)
 
@@ -479,7 +481,8 @@ def ons4_bands(survey: pd.DataFrame, level: float = 0.95, min_n: int = 10,
         v = v.where(~v.isin(cb.items[item].missing_codes))
         band = pd.Series(np.asarray(ons4_band(v.to_numpy(), item, cb), dtype=object),
                          index=frame.index)
-        for b in cb.bands[cb.items[item].bands]:
+        # ons4_band above raised CodebookError if the item had no bands
+        for b in cb.bands[cast(str, cb.items[item].bands)]:
             col = f"_{item}__{b.label}"
             frame[col] = np.where(v.isna(), np.nan, (band == b.label).astype(float))
             cols.append((col, item, b.label))

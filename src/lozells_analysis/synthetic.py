@@ -31,10 +31,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from . import __version__
 from .codebook import Codebook, load_codebook
@@ -135,11 +138,13 @@ def _ordinal(
     return cat if best_first else (k + 1 - cat)
 
 
-def _choice(rng: np.random.Generator, n: int, probs, codes=None) -> np.ndarray:
-    probs = np.asarray(probs, dtype=float)
-    probs = probs / probs.sum()
-    idx = np.searchsorted(np.cumsum(probs), rng.random(n), side="right")
-    idx = np.minimum(idx, len(probs) - 1)
+def _choice(
+    rng: np.random.Generator, n: int, probs: ArrayLike, codes: ArrayLike | None = None
+) -> np.ndarray:
+    p = np.asarray(probs, dtype=float)
+    p = p / p.sum()
+    idx = np.searchsorted(np.cumsum(p), rng.random(n), side="right")
+    idx = np.minimum(idx, len(p) - 1)
     return idx + 1 if codes is None else np.asarray(codes)[idx]
 
 
@@ -485,7 +490,7 @@ def generate_listening_events(n_excerpts: int = 420, seed: int | None = DEFAULT_
     codes = list(_BARRIER_TEXT)
     # code popularity differs by area and participant group
     base = np.array([0.17, 0.12, 0.10, 0.08, 0.07, 0.14, 0.08, 0.08, 0.07, 0.09])
-    events = []
+    events: list[dict[str, Any]] = []
     for area, wards in _WARDS.items():
         for k, ward in enumerate(wards):
             events.append(
@@ -614,7 +619,7 @@ def write_synthetic(
         "metadata": out / "metadata.json",
     }
 
-    def _atomic(path: Path, write) -> None:
+    def _atomic(path: Path, write: Callable[[Path], object]) -> None:
         tmp = path.with_name(f".{path.name}.tmp")
         write(tmp)
         tmp.replace(path)
@@ -644,7 +649,8 @@ def write_synthetic(
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m lozells_analysis.synthetic``: write the synthetic data set."""
-    parser = argparse.ArgumentParser(description=write_synthetic.__doc__.splitlines()[0])
+    doc = cast(str, write_synthetic.__doc__)  # the function has a docstring
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="folder (default data/synthetic)")
     parser.add_argument("-n", type=int, default=DEFAULT_N, help="respondents")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +97,7 @@ def format_number(value: float | None, digits: int = 1) -> str:
     >>> format_number(7.05), format_number(2.5, 0), format_number(float("nan"))
     ('7.1', '3', '-')
     """
-    if _missing(value):
+    if value is None or _missing(value):
         return "-"
     q = 10.0**digits
     v = float(value)
@@ -115,7 +115,7 @@ def format_percent(value: float | None, digits: int = 0) -> str:
     >>> format_percent(0.825), format_percent(0.0449, 1), format_percent(None)
     ('83%', '4.5%', '-')
     """
-    if _missing(value):
+    if value is None or _missing(value):
         return "-"
     return f"{format_number(float(value) * 100, digits)}%"
 
@@ -128,7 +128,7 @@ def format_count(n: float | None) -> str:
     >>> format_count(2852), format_count(np.float64(12.0))
     ('2,852', '12')
     """
-    return "-" if _missing(n) else f"{int(round(float(n))):,}"
+    return "-" if n is None or _missing(n) else f"{int(round(float(n))):,}"
 
 
 def format_interval(estimate: float | None, lower: float | None, upper: float | None,
@@ -154,6 +154,7 @@ def format_interval(estimate: float | None, lower: float | None, upper: float | 
         raise ValueError(f"kind must be 'percent', 'mean' or 'ratio', got {kind!r}")
     if _missing(estimate):
         return "-"
+    fmt: Callable[[float | None], str]
     if kind == "percent":
         d = 0 if digits is None else digits
         fmt = lambda v: format_percent(v, d)  # noqa: E731

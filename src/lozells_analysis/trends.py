@@ -154,12 +154,12 @@ def fingertips_trend(
     >>> round(r["statistic"], 3), r["marker"]
     (15.625, 'increasing and getting better')
     """
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    if x.shape != n.shape:
+    xs = np.asarray(x, dtype=float)
+    ns = np.asarray(n, dtype=float)
+    if xs.shape != ns.shape:
         raise ParameterError("x and n must have one value per period.")
-    labels = list(periods) if periods is not None else list(range(1, len(x) + 1))
-    if len(x) < points:
+    labels = list(periods) if periods is not None else list(range(1, len(xs) + 1))
+    if len(xs) < points:
         return {
             "statistic": np.nan,
             "p_value": np.nan,
@@ -167,12 +167,12 @@ def fingertips_trend(
             "marker": "cannot be calculated",
             "periods": labels,
         }
-    x, n, labels = x[-points:], n[-points:], labels[-points:]
+    xs, ns, labels = xs[-points:], ns[-points:], labels[-points:]
     t = np.arange(1, points + 1, dtype=float)
-    p = x.sum() / n.sum()
-    tbar = (n * t).sum() / n.sum()
-    num = ((x - n * p) * (t - tbar)).sum()  # = sum x_i (t_i - tbar)
-    den = p * (1 - p) * (n * (t - tbar) ** 2).sum()
+    p = xs.sum() / ns.sum()
+    tbar = (ns * t).sum() / ns.sum()
+    num = ((xs - ns * p) * (t - tbar)).sum()  # = sum x_i (t_i - tbar)
+    den = p * (1 - p) * (ns * (t - tbar) ** 2).sum()
     stat = num**2 / den if den > 0 else np.nan
     pval = float(stats.chi2.sf(stat, 1)) if np.isfinite(stat) else np.nan
     if np.isfinite(pval) and pval < 1 - level:

@@ -118,14 +118,14 @@ class _Rows:
         )
 
 
-def _isna(v) -> bool:
+def _isna(v: object) -> bool:
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
 
 
-def _plain(v):
+def _plain(v: object) -> object:
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and v.is_integer():

@@ -456,7 +456,8 @@ def _execute_all(
                 "--scheduler needs the 'distributed' package (pip extra 'cluster')"
             ) from exc
         try:
-            client = Client(
+            # distributed's Client constructor and close() are unannotated
+            client = Client(  # type: ignore[no-untyped-call]
                 options.scheduler, timeout=f"{options.scheduler_timeout}s", set_as_default=False
             )
         except OSError as exc:
@@ -515,7 +516,8 @@ def _execute_all(
         for future in futures:
             future.cancel()
         if client is not None:
-            client.close()  # releases the submitted runs; the scheduler drops queued ones
+            # releases the submitted runs; the scheduler drops queued ones
+            client.close()  # type: ignore[no-untyped-call]  # unannotated in distributed
             client = None
         from .execute import kill_all_kernels
 
@@ -525,7 +527,7 @@ def _execute_all(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         if client is not None:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]  # unannotated in distributed
 
 
 def _finish(

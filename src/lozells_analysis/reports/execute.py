@@ -120,7 +120,9 @@ def _kernel_manager(kernel: str, env: dict[str, str], cwd: str, output: Path) ->
     class RunKernelManager(AsyncKernelManager):
         """Starts the kernel with this run's environment, folder and output file."""
 
-        async def start_kernel(self, **kw: Any) -> None:
+        # jupyter_client types KernelManager.start_kernel as synchronous; AsyncKernelManager
+        # replaces it with a coroutine function at run time, as here
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             kw["env"] = {**os.environ, **env}
             kw["cwd"] = cwd
             handle = open(output, "ab")  # noqa: SIM115 - closed after the kernel stops

@@ -158,9 +158,11 @@ def footer_html(prov: dict[str, Any]) -> str:
     """
     e = html.escape
     dirty = prov.get("git_dirty")
-    tree = {True: " (working tree had uncommitted changes)", False: " (clean working tree)"}.get(
-        dirty, ""
-    )
+    tree_words: dict[object, str] = {
+        True: " (working tree had uncommitted changes)",
+        False: " (clean working tree)",
+    }
+    tree = tree_words.get(dirty, "")
     rows = [
         ("Data", e(_DATA_WORDS.get(prov.get("data", "unknown"), str(prov.get("data"))))),
         ("Git commit", f"<code>{e(str(prov.get('git_commit')))}</code>{e(tree)}"),

@@ -98,7 +98,8 @@ def render_html(nb: Any, view: str, *, title: str, header: str = "", footer: str
     config.TagRemovePreprocessor.remove_input_tags = {"remove_input"}
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
     config.HTMLExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
-    exporter = HTMLExporter(
+    # nbconvert's exporter constructor is unannotated
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         config=config, template_name="lozells", extra_template_basedirs=[str(TEMPLATES)]
     )
     # Not ``embed_images``: nbconvert then re-parses each inline HTML tag of a markdown cell
@@ -204,7 +205,7 @@ def render_views(executed: Path, job: RunJob, reads: list[dict], workdir: Path) 
     """
     import nbformat
 
-    nb = nbformat.read(executed, as_version=4)
+    nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]  # not annotated
     provenance = run_provenance(job.provenance, job, reads)
     files = {}
     for view in VIEWS:
