@@ -43,8 +43,12 @@ STEP = textwrap.dedent(
 
 
 def run(kind: str, n: int, path: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", STEP, kind, str(n), path], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", STEP, kind, str(n), path],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -65,8 +69,10 @@ def main() -> None:
     print(f"{'step':<36}{'seconds':>9}{'peak RSS':>11}{'over import':>13}{'frame':>10}")
     print(f"{'import lozells_analysis (baseline)':<36}{'':>9}{base['peak'] / gib:>9.2f}Gi")
     for name, r in rows:
-        print(f"{name:<36}{r['seconds']:>9.2f}{r['peak'] / gib:>9.2f}Gi"
-              f"{(r['peak'] - base['peak']) / gib:>11.2f}Gi{r['frame_bytes'] / 1e6:>8.0f}MB")
+        print(
+            f"{name:<36}{r['seconds']:>9.2f}{r['peak'] / gib:>9.2f}Gi"
+            f"{(r['peak'] - base['peak']) / gib:>11.2f}Gi{r['frame_bytes'] / 1e6:>8.0f}MB"
+        )
 
 
 if __name__ == "__main__":

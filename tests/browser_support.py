@@ -28,12 +28,20 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium",
-                       "/usr/bin/chromium-browser")
+CHROMIUM_CANDIDATES = (
+    "/usr/bin/chromium",
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium-browser",
+)
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--disable-default-apps", "--disable-extensions",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
 ]
 WIDTHS = (1280, 390)
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
@@ -51,8 +59,11 @@ def chromium_path() -> str:
     found = shutil.which("chromium")
     if found:
         return found
-    pytest.fail("Chromium is not installed: run `make browser` (or `make test`, which "
-                "installs it) to install Debian's chromium package.", pytrace=False)
+    pytest.fail(
+        "Chromium is not installed: run `make browser` (or `make test`, which "
+        "installs it) to install Debian's chromium package.",
+        pytrace=False,
+    )
 
 
 @contextmanager
@@ -82,12 +93,14 @@ class PageRecord:
     failed: list[str] = field(default_factory=list)
 
 
-def open_page(browser: Any, url: str, width: int = 1280, height: int = 900
-              ) -> tuple[Any, PageRecord]:
+def open_page(
+    browser: Any, url: str, width: int = 1280, height: int = 900
+) -> tuple[Any, PageRecord]:
     """Open ``url`` in a fresh context of ``width`` px; every request that is not
     ``file:``/``data:``/``about:``/``blob:`` is recorded and aborted, never sent."""
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  service_workers="block")
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, service_workers="block"
+    )
     page = context.new_page()
     record = PageRecord()
 
@@ -187,8 +200,7 @@ def catalogue_runs() -> list[Any]:
 def run_views() -> list[str]:
     """``name.view`` for every report view the catalogue will produce, for parametrize; a
     single ``<empty catalogue>`` when it lists none (which then fails, never passes)."""
-    names = [f"{run.name}.{view}" for run in catalogue_runs()
-             for view in ("research", "briefing")]
+    names = [f"{run.name}.{view}" for run in catalogue_runs() for view in ("research", "briefing")]
     return names or ["<empty catalogue>"]
 
 
@@ -226,12 +238,20 @@ def _build_catalogue(base: Path) -> BuiltCatalogue:
     from lozells_analysis.reports import BuildOptions, Project, build, load_catalogue
 
     catalogue = catalogue_path()
-    project = Project(root=ROOT, catalogue=catalogue, reports=base / "reports",
-                      state_dir=base / ".lozells", lock_file=ROOT / "requirements.lock")
+    project = Project(
+        root=ROOT,
+        catalogue=catalogue,
+        reports=base / "reports",
+        state_dir=base / ".lozells",
+        lock_file=ROOT / "requirements.lock",
+    )
     runs = load_catalogue(catalogue).runs
     if not runs:
-        pytest.fail(f"the catalogue {catalogue} lists no reports: nothing to test. Add the "
-                    "notebooks' entries to reports.yaml.", pytrace=False)
+        pytest.fail(
+            f"the catalogue {catalogue} lists no reports: nothing to test. Add the "
+            "notebooks' entries to reports.yaml.",
+            pytrace=False,
+        )
     summary = build(project, BuildOptions(force=True, jobs=2))
     error = None
     if not summary.ok:
@@ -243,8 +263,9 @@ def view_path(built: BuiltCatalogue, name_view: str) -> Path:
     """The built file of ``name.view``; fails the test (with the run's error) when the run
     did not build, or when the catalogue is empty."""
     if name_view == "<empty catalogue>":
-        pytest.fail(f"the catalogue {catalogue_path()} lists no reports: nothing to test",
-                    pytrace=False)
+        pytest.fail(
+            f"the catalogue {catalogue_path()} lists no reports: nothing to test", pytrace=False
+        )
     path = built.reports / f"{name_view}.html"
     if not path.is_file():
         name = name_view.rsplit(".", 1)[0]
@@ -263,8 +284,14 @@ def screenshot_path(folder: Path, name_view: str, width: int) -> Path:
 # --- one report, built through the pipeline -----------------------------------------------
 
 
-def build_report(tmp: Path, notebook: str, parameters: dict[str, Any], *,
-                 run_id: str = "report", audience: str = "research") -> dict[str, Path]:
+def build_report(
+    tmp: Path,
+    notebook: str,
+    parameters: dict[str, Any],
+    *,
+    run_id: str = "report",
+    audience: str = "research",
+) -> dict[str, Path]:
     """Build one notebook of ``notebooks/`` with ``parameters`` through the pipeline (a
     one-entry catalogue in ``tmp``); return ``{"research": path, "briefing": path}``. A
     failed run fails the test with its error and the end of its log."""
@@ -280,13 +307,18 @@ def build_report(tmp: Path, notebook: str, parameters: dict[str, Any], *,
         f"    notebook: {ROOT / 'notebooks' / notebook}\n"
         f"    audience: {audience}\n"
         f"    parameters: {_json.dumps(parameters)}\n",
-        encoding="utf-8")
-    project = Project(root=ROOT, catalogue=catalogue, reports=tmp / "reports",
-                      state_dir=tmp / ".lozells", lock_file=ROOT / "requirements.lock")
+        encoding="utf-8",
+    )
+    project = Project(
+        root=ROOT,
+        catalogue=catalogue,
+        reports=tmp / "reports",
+        state_dir=tmp / ".lozells",
+        lock_file=ROOT / "requirements.lock",
+    )
     summary = build(project, BuildOptions(force=True, jobs=1))
     if not summary.ok:
         failure = summary.failed[0]
         log = failure.log.read_text(encoding="utf-8")[-3000:] if failure.log else ""
         pytest.fail(f"building {notebook} failed: {failure.error}\n{log}", pytrace=False)
-    return {view: project.reports / f"{run_id}.{view}.html" for view in ("research",
-                                                                         "briefing")}
+    return {view: project.reports / f"{run_id}.{view}.html" for view in ("research", "briefing")}

@@ -102,7 +102,8 @@ def _excel_second_sheet(tmp):
     path = tmp / "survey.xlsx"
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"Notes": ["Exported from the survey system"]}).to_excel(
-            writer, sheet_name="ReadMe", index=False)
+            writer, sheet_name="ReadMe", index=False
+        )
         export().to_excel(writer, sheet_name="Responses", index=False)
     return path, None
 
@@ -112,6 +113,7 @@ def _excel(frame):
         path = tmp / "survey.xlsx"
         frame().to_excel(path, index=False)
         return path, None
+
     return make
 
 
@@ -120,6 +122,7 @@ def _sav(frame, labels=None):
         path = tmp / "survey.sav"
         pyreadstat.write_sav(frame(), str(path), variable_value_labels=labels or {})
         return path, None
+
     return make
 
 
@@ -135,6 +138,7 @@ def _parquet(frame):
         path = tmp / "survey.parquet"
         frame().to_parquet(path)
         return path, None
+
     return make
 
 
@@ -150,6 +154,7 @@ def _write(name, data):
         path = tmp / name
         path.write_bytes(data)
         return path, None
+
     return make
 
 
@@ -162,106 +167,220 @@ def _directory(tmp):
 CORPUS = {
     # --- CSV ------------------------------------------------------------------------------
     "csv_truncated": Case(_truncated, None, "truncated", "line 41"),
-    "csv_wrong_delimiter": Case(lambda t: (csv(t, export(), sep=" "), None), None,
-                                "only one column"),
+    "csv_wrong_delimiter": Case(
+        lambda t: (csv(t, export(), sep=" "), None), None, "only one column"
+    ),
     "csv_header_only": Case(lambda t: (csv(t, export().head(0)), None), None, "no data rows"),
     "csv_duplicated_header": Case(_duplicated_header, "pull_together", "more than once"),
     "csv_mixed_encodings": Case(_mixed_encodings, None, "mixed text encodings", "line 6"),
     "csv_text_in_numeric_column": Case(
         lambda t: (csv(t, changed(export(), 4, "life_satisfaction", "seven")), None),
-        "life_satisfaction", "text in a numeric column", "line 6", "seven"),
+        "life_satisfaction",
+        "text in a numeric column",
+        "line 6",
+        "seven",
+    ),
     "csv_code_outside_scale": Case(
         lambda t: (csv(t, changed(export(), 0, "change_area_run", 6)), None),
-        "change_area_run", "codes outside the scale", "line 2", "6"),
+        "change_area_run",
+        "codes outside the scale",
+        "line 2",
+        "6",
+    ),
     "csv_label_not_in_scale": Case(
         lambda t: (csv(t, changed(export(), 2, "pull_together", "Sort of agree")), None),
-        "pull_together", "neither a code nor a label", "line 4", "Sort of agree"),
+        "pull_together",
+        "neither a code nor a label",
+        "line 4",
+        "Sort of agree",
+    ),
     "csv_number_out_of_range": Case(
         lambda t: (csv(t, changed(export(), 3, "anxiety", 11)), None),
-        "anxiety", "outside the range 0 to 10", "line 5", "11"),
+        "anxiety",
+        "outside the range 0 to 10",
+        "line 5",
+        "11",
+    ),
     "csv_negative_weight": Case(
         lambda t: (csv(t, changed(export(), 5, "weight", -0.8)), None),
-        "weight", "zero or negative weights", "line 7", "-0.8"),
+        "weight",
+        "zero or negative weights",
+        "line 7",
+        "-0.8",
+    ),
     "csv_zero_weight": Case(
         lambda t: (csv(t, changed(export(), 6, "weight", 0)), None),
-        "weight", "zero or negative weights", "line 8", "0"),
+        "weight",
+        "zero or negative weights",
+        "line 8",
+        "0",
+    ),
     "csv_missing_weight": Case(
         lambda t: (csv(t, changed(export(), 7, "weight", None)), None),
-        "weight", "missing weights", "line 9"),
+        "weight",
+        "missing weights",
+        "line 9",
+    ),
     "csv_text_weight": Case(
         lambda t: (csv(t, changed(export(), 8, "weight", "1,25")), None),
-        "weight", "text in the weight column", "line 10", "1,25"),
+        "weight",
+        "text in the weight column",
+        "line 10",
+        "1,25",
+    ),
     "csv_duplicate_ids": Case(
         lambda t: (csv(t, changed(export(), 9, "respondent_id", "LC0000001")), None),
-        "respondent_id", "duplicate respondent ids", "line 2", "LC0000001"),
+        "respondent_id",
+        "duplicate respondent ids",
+        "line 2",
+        "LC0000001",
+    ),
     "csv_wave_not_in_codebook": Case(
         lambda t: (csv(t, changed(export(), 10, "wave", 7)), None),
-        "wave", "waves not in the codebook", "line 12", "7"),
+        "wave",
+        "waves not in the codebook",
+        "line 12",
+        "7",
+    ),
     "csv_neighbourhood_not_in_codebook": Case(
         lambda t: (csv(t, changed(export(), 11, "neighbourhood", "Atlantis")), None),
-        "neighbourhood", "neighbourhoods not in the codebook", "line 13", "Atlantis"),
+        "neighbourhood",
+        "neighbourhoods not in the codebook",
+        "line 13",
+        "Atlantis",
+    ),
     "csv_nation_contradicts_neighbourhood": Case(
-        lambda t: (csv(t, changed(changed(export(), 12, "neighbourhood", "Lozells"), 12,
-                                  "nation", "Wales")), None),
-        "nation", "does not match", "line 14", "Wales"),
-    "csv_dates_in_three_formats": Case(_dates_three_formats, "interview_date",
-                                       "3 different formats"),
+        lambda t: (
+            csv(
+                t,
+                changed(changed(export(), 12, "neighbourhood", "Lozells"), 12, "nation", "Wales"),
+            ),
+            None,
+        ),
+        "nation",
+        "does not match",
+        "line 14",
+        "Wales",
+    ),
+    "csv_dates_in_three_formats": Case(
+        _dates_three_formats, "interview_date", "3 different formats"
+    ),
     "csv_unparseable_date": Case(
         lambda t: (csv(t, changed(export(), 13, "interview_date", "2017-13-45")), None),
-        "interview_date", "cannot be read", "line 15", "2017-13-45"),
+        "interview_date",
+        "cannot be read",
+        "line 15",
+        "2017-13-45",
+    ),
     "csv_missing_required_column": Case(
-        lambda t: (csv(t, export().drop(columns=["weight"])), None), "weight",
-        "required column missing"),
+        lambda t: (csv(t, export().drop(columns=["weight"])), None),
+        "weight",
+        "required column missing",
+    ),
     "csv_too_many_fields": Case(
-        _write("survey.csv", b"respondent_id,neighbourhood,wave,weight\nA,Lozells,1,1.0\n"
-                             b"B,Lozells,1,1.0,extra\n"), None, "more fields than the header"),
+        _write(
+            "survey.csv",
+            b"respondent_id,neighbourhood,wave,weight\nA,Lozells,1,1.0\nB,Lozells,1,1.0,extra\n",
+        ),
+        None,
+        "more fields than the header",
+    ),
     "csv_zero_bytes": Case(_write("survey.csv", b""), None, "empty (0 bytes)"),
-    "csv_binary_content": Case(_write("survey.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
-                               None, "binary data"),
+    "csv_binary_content": Case(
+        _write("survey.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), None, "binary data"
+    ),
     "directory_instead_of_file": Case(_directory, None, "folder, not a file"),
     "unknown_format": Case(_write("survey.json", b"{}"), None, "unknown file format"),
-    "mapping_names_absent_column": Case(_mapping_missing_column, "Q99_trust",
-                                        "does not have"),
-    "mapping_onto_unknown_item": Case(_mapping_unknown_target, "trust_in_people",
-                                      "codebook does not have"),
+    "mapping_names_absent_column": Case(_mapping_missing_column, "Q99_trust", "does not have"),
+    "mapping_onto_unknown_item": Case(
+        _mapping_unknown_target, "trust_in_people", "codebook does not have"
+    ),
     # --- Excel ----------------------------------------------------------------------------
     "excel_data_on_second_sheet": Case(_excel_second_sheet, None, "sheet 'Responses'"),
     "excel_code_outside_scale": Case(
         _excel(lambda: changed(export(), 14, "belong_neighbourhood", 7)),
-        "belong_neighbourhood", "codes outside the scale", "line 16", "7"),
-    "excel_corrupt": Case(_write("survey.xlsx", b"PK\x03\x04 not really a zip"), None,
-                          "cannot be opened"),
+        "belong_neighbourhood",
+        "codes outside the scale",
+        "line 16",
+        "7",
+    ),
+    "excel_corrupt": Case(
+        _write("survey.xlsx", b"PK\x03\x04 not really a zip"), None, "cannot be opened"
+    ),
     # --- SPSS -----------------------------------------------------------------------------
     "spss_duplicate_ids": Case(
         _sav(lambda: changed(export(), 15, "respondent_id", "LC0000002")),
-        "respondent_id", "duplicate respondent ids", "record 2", "LC0000002"),
-    "spss_zero_weight": Case(_sav(lambda: changed(export(), 16, "weight", 0.0)), "weight",
-                             "zero or negative", "record 17"),
+        "respondent_id",
+        "duplicate respondent ids",
+        "record 2",
+        "LC0000002",
+    ),
+    "spss_zero_weight": Case(
+        _sav(lambda: changed(export(), 16, "weight", 0.0)),
+        "weight",
+        "zero or negative",
+        "record 17",
+    ),
     "spss_unknown_value_label": Case(
-        _sav(lambda: changed(export(), 17, "trust_people", 6.0),
-             {"trust_people": {1: "Many of the people in the neighbourhood can be trusted",
-                               2: "Some can be trusted", 3: "A few can be trusted",
-                               4: "None of the people can be trusted", 6: "Not sure"}}),
-        "trust_people", "codes outside the scale", "record 18", "6"),
+        _sav(
+            lambda: changed(export(), 17, "trust_people", 6.0),
+            {
+                "trust_people": {
+                    1: "Many of the people in the neighbourhood can be trusted",
+                    2: "Some can be trusted",
+                    3: "A few can be trusted",
+                    4: "None of the people can be trusted",
+                    6: "Not sure",
+                }
+            },
+        ),
+        "trust_people",
+        "codes outside the scale",
+        "record 18",
+        "6",
+    ),
     "spss_truncated": Case(_sav_truncated, None, "cannot be read"),
     # --- Stata ----------------------------------------------------------------------------
     "stata_wave_not_in_codebook": Case(
-        lambda t: (pyreadstat.write_dta(changed(export(), 18, "wave", 0.0).astype(
-            {"wave": float}), str(t / "survey.dta")) or t / "survey.dta", None),
-        "wave", "waves not in the codebook", "record 19", "0"),
+        lambda t: (
+            pyreadstat.write_dta(
+                changed(export(), 18, "wave", 0.0).astype({"wave": float}), str(t / "survey.dta")
+            )
+            or t / "survey.dta",
+            None,
+        ),
+        "wave",
+        "waves not in the codebook",
+        "record 19",
+        "0",
+    ),
     # --- Parquet --------------------------------------------------------------------------
     "parquet_truncated": Case(_parquet_truncated, None, "cannot be read"),
     "parquet_missing_required_column": Case(
         _parquet(lambda: generate(n=40, seed=21).drop(columns=["respondent_id"])),
-        "respondent_id", "required column missing"),
+        "respondent_id",
+        "required column missing",
+    ),
     "parquet_negative_weight": Case(
-        _parquet(lambda: generate(n=40, seed=21).assign(
-            weight=lambda d: d["weight"].where(d.index != 19, -2.0))),
-        "weight", "zero or negative", "record 20", "-2"),
+        _parquet(
+            lambda: generate(n=40, seed=21).assign(
+                weight=lambda d: d["weight"].where(d.index != 19, -2.0)
+            )
+        ),
+        "weight",
+        "zero or negative",
+        "record 20",
+        "-2",
+    ),
     "parquet_wave_as_text": Case(
-        _parquet(lambda: generate(n=40, seed=21).assign(
-            wave=lambda d: "Wave " + d["wave"].astype(str))),
-        "wave", "waves not in the codebook", "record 1", "Wave"),
+        _parquet(
+            lambda: generate(n=40, seed=21).assign(wave=lambda d: "Wave " + d["wave"].astype(str))
+        ),
+        "wave",
+        "waves not in the codebook",
+        "record 1",
+        "Wave",
+    ),
 }
 
 
@@ -315,7 +434,11 @@ def test_lozells_check_in_a_real_process_prints_no_traceback(tmp_path):
     import sys
 
     path, _ = CORPUS["csv_code_outside_scale"].make(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "lozells_analysis.cli", "check", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "lozells_analysis.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "codes outside the scale" in done.stderr and "Traceback" not in done.stderr

@@ -91,7 +91,8 @@ def browser_problems(page, record) -> dict[str, object]:
     if sizes["scroll"] > sizes["inner"]:
         problems["horizontal overflow"] = (
             f"{sizes['scroll']} px of content in a {sizes['inner']} px window; wider "
-            f"elements: {sizes['culprits']}")
+            f"elements: {sizes['culprits']}"
+        )
     return problems
 
 
@@ -121,14 +122,21 @@ def test_the_checks_catch_a_bad_page(browser, tmp_path):
         '<img src="missing.png" alt="gone"><img src="data:image/gif;base64,'
         'R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">'
         '<div style="width: 2000px">wide</div>'
-        "<script>console.error('oops'); undefined_function();</script></body></html>")
+        "<script>console.error('oops'); undefined_function();</script></body></html>"
+    )
     page, record = support.open_page(browser, bad.as_uri(), width=390)
     try:
         problems = browser_problems(page, record)
     finally:
         page.context.close()
     assert set(problems) == {
-        "requests outside the file", "console errors", "script errors",
-        "requests that failed", "images that did not load", "images without alt text",
-        "headings out of order", "horizontal overflow"}, problems
+        "requests outside the file",
+        "console errors",
+        "script errors",
+        "requests that failed",
+        "images that did not load",
+        "images without alt text",
+        "headings out of order",
+        "horizontal overflow",
+    }, problems
     assert record.external == ["https://cdn.example.org/x.css"]

@@ -95,22 +95,30 @@ def test_ons4_loneliness_involvement_demographics_and_design_columns(codebook):
     assert codebook.indicator("lonely_often_always").polarity == "lower"
     involvement = codebook.items["lc_involvement"].labels
     assert [involvement[c] for c in (1, 2, 3, 4)] == [
-        "Not involved", "Attended an event or activity", "Volunteer",
-        "Member of the steering group"]
+        "Not involved",
+        "Attended an event or activity",
+        "Volunteer",
+        "Member of the steering group",
+    ]
     assert "lc_years_involved" in codebook.items
     for item in ("age_band", "gender", "ethnic_group", "disability", "tenure", "years_in_area"):
         assert codebook.items[item].domain == "demographics"
     ethnic = set(codebook.items["ethnic_group"].labels.values())
     assert "Black, Black British, Black Welsh, Caribbean or African" in ethnic
     assert "Asian, Asian British or Asian Welsh" in ethnic
-    assert set(codebook.design) == {"respondent_id", "neighbourhood", "nation", "wave",
-                                    "interview_date", "weight"}
+    assert set(codebook.design) == {
+        "respondent_id",
+        "neighbourhood",
+        "nation",
+        "wave",
+        "interview_date",
+        "weight",
+    }
 
 
 def test_thirteen_neighbourhoods_in_three_nations_and_six_waves(codebook):
     assert len(codebook.neighbourhoods) == 13 and "Lozells" in codebook.neighbourhoods
-    assert {n.nation for n in codebook.neighbourhoods.values()} == {"England", "Scotland",
-                                                                   "Wales"}
+    assert {n.nation for n in codebook.neighbourhoods.values()} == {"England", "Scotland", "Wales"}
     assert sorted(codebook.waves) == [1, 2, 3, 4, 5, 6]
     years = [w.start.year for w in codebook.waves.values()]
     assert min(years) == 2016 and max(w.end.year for w in codebook.waves.values()) <= 2019
@@ -118,18 +126,28 @@ def test_thirteen_neighbourhoods_in_three_nations_and_six_waves(codebook):
 
 @pytest.mark.parametrize(
     ("item", "score", "band"),
-    [("life_satisfaction", 4, "Low"), ("life_satisfaction", 5, "Medium"),
-     ("happiness", 6, "Medium"), ("worthwhile", 7, "High"), ("worthwhile", 8, "High"),
-     ("life_satisfaction", 9, "Very high"), ("anxiety", 1, "Very low"), ("anxiety", 2, "Low"),
-     ("anxiety", 5, "Medium"), ("anxiety", 6, "High"), ("anxiety", 10, "High")],
+    [
+        ("life_satisfaction", 4, "Low"),
+        ("life_satisfaction", 5, "Medium"),
+        ("happiness", 6, "Medium"),
+        ("worthwhile", 7, "High"),
+        ("worthwhile", 8, "High"),
+        ("life_satisfaction", 9, "Very high"),
+        ("anxiety", 1, "Very low"),
+        ("anxiety", 2, "Low"),
+        ("anxiety", 5, "Medium"),
+        ("anxiety", 6, "High"),
+        ("anxiety", 10, "High"),
+    ],
 )
 def test_ons4_bands_use_the_published_thresholds(codebook, item, score, band):
     assert codebook.band_of(item, [score])[0] == band
 
 
 def test_indicator_values_read_codes_and_labels(codebook):
-    frame = pd.DataFrame({"pull_together": ["Definitely agree", "tend to disagree", "8", None,
-                                            "2"]})
+    frame = pd.DataFrame(
+        {"pull_together": ["Definitely agree", "tend to disagree", "8", None, "2"]}
+    )
     got = codebook.indicator_values(frame, "pull_together").tolist()
     assert got[:2] == [1.0, 0.0] and pd.isna(got[2]) and pd.isna(got[3]) and got[4] == 1.0
 

@@ -80,8 +80,15 @@ def test_spss_value_labels_are_honoured_when_the_codes_differ(tmp_path, codebook
     frame = export_frame()
     flipped = frame["change_area_run"].map({1: 5, 2: 4, 3: 3, 4: 2, 5: 1, 8: 8, 9: 9})
     frame["change_area_run"] = flipped
-    labels = {5: "Definitely agree", 4: "Tend to agree", 3: "Neither agree nor disagree",
-              2: "Tend to disagree", 1: "Definitely disagree", 8: "Don't know", 9: "Refused"}
+    labels = {
+        5: "Definitely agree",
+        4: "Tend to agree",
+        3: "Neither agree nor disagree",
+        2: "Tend to disagree",
+        1: "Definitely disagree",
+        8: "Don't know",
+        9: "Refused",
+    }
     path = tmp_path / "survey.sav"
     pyreadstat.write_sav(frame, str(path), variable_value_labels={"change_area_run": labels})
     loaded = load_survey(path)
@@ -93,18 +100,29 @@ def test_labels_instead_of_codes_are_read(tmp_path, codebook):
     frame = export_frame()
     item = codebook.items["pull_together"]
     frame["pull_together"] = frame["pull_together"].map(
-        lambda c: item.labels[int(c)].upper() if pd.notna(c) else "")
+        lambda c: item.labels[int(c)].upper() if pd.notna(c) else ""
+    )
     path = tmp_path / "survey.csv"
     frame.to_csv(path, index=False)
     _same_as_generated(load_survey(path))
 
 
 def test_a_mapping_file_renames_and_recodes(tmp_path):
-    frame = export_frame().rename(columns={"respondent_id": "RespID", "change_area_run": "Q12",
-                                           "neighbourhood": "Area"})
+    frame = export_frame().rename(
+        columns={"respondent_id": "RespID", "change_area_run": "Q12", "neighbourhood": "Area"}
+    )
     frame["Area"] = frame["Area"].replace({"Lozells": "Lozells & East Handsworth"})
-    frame["Q12"] = frame["Q12"].map({1: "Strongly agree", 2: "Agree", 3: "Neither",
-                                     4: "Disagree", 5: "Strongly disagree", 8: "DK", 9: "Ref"})
+    frame["Q12"] = frame["Q12"].map(
+        {
+            1: "Strongly agree",
+            2: "Agree",
+            3: "Neither",
+            4: "Disagree",
+            5: "Strongly disagree",
+            8: "DK",
+            9: "Ref",
+        }
+    )
     path = tmp_path / "export.csv"
     frame.to_csv(path, index=False)
     mapping = tmp_path / "mapping.yaml"
@@ -152,7 +170,7 @@ def test_every_problem_is_listed_in_one_error(tmp_path):
     assert {p.column for p in err.value.problems} == {"weight", "wave", "respondent_id"}
     # line numbers as a spreadsheet shows them: header on line 1, row index 3 on line 5
     weight = next(p for p in err.value.problems if p.column == "weight")
-    assert weight.rows == [5] and weight.values == ['-1.0']  # the text as in the file
+    assert weight.rows == [5] and weight.values == ["-1.0"]  # the text as in the file
     ids = next(p for p in err.value.problems if p.column == "respondent_id")
     assert ids.rows == [11, 12]
 
@@ -187,5 +205,4 @@ def test_a_mapping_file_is_recorded_as_read_too(tmp_path, monkeypatch):
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("columns: {Wave: wave}\n")
     load_survey(path, mapping=mapping)
-    assert {r["path"] for r in reads_from(log)} == {str(path.resolve()),
-                                                   str(mapping.resolve())}
+    assert {r["path"] for r in reads_from(log)} == {str(path.resolve()), str(mapping.resolve())}

@@ -369,8 +369,12 @@ def test_glm_reads_the_surveys_nullable_integer_codes():
     from lozells_analysis.synthetic import generate
 
     survey = generate(n=600, seed=8)
-    as_float = survey.assign(**{c: survey[c].astype("float64")
-                                for c in ("lc_involvement", "disability", "pull_together")})
+    as_float = survey.assign(
+        **{
+            c: survey[c].astype("float64")
+            for c in ("lc_involvement", "disability", "pull_together")
+        }
+    )
     formula = "pull_together ~ wave + C(lc_involvement) + C(disability)"
     a = SurveyDesign(survey, weights="weight", strata="neighbourhood").glm(formula)
     b = SurveyDesign(as_float, weights="weight", strata="neighbourhood").glm(formula)

@@ -65,24 +65,33 @@ def tiny_subgroup(tmp_path_factory):
     survey = generate()
     code = next(k for k, v in load_codebook().item("gender").labels.items() if v == TINY)
     survey["gender"] = survey["gender"].mask(survey["gender"] == code, 1)
-    lozells = survey.index[(survey["neighbourhood"] == "Lozells")
-                           & survey["change_area_run"].notna()]
+    lozells = survey.index[
+        (survey["neighbourhood"] == "Lozells") & survey["change_area_run"].notna()
+    ]
     survey.loc[lozells[:3], "gender"] = code
     path = tmp / "survey.parquet"
     survey.to_parquet(path)
 
     selected = survey[survey["neighbourhood"] == "Lozells"]
     grouped = summaries.model_frame(selected, ["gender"])
-    estimates, _ = summaries.breakdown(summaries.design_for(grouped), "change_area_run",
-                                       "gender", level=0.95, min_n=1)
+    estimates, _ = summaries.breakdown(
+        summaries.design_for(grouped), "change_area_run", "gender", level=0.95, min_n=1
+    )
     row = estimates[estimates["gender"] == TINY].iloc[0]
     assert row["n"] == 3, estimates[["gender", "n"]]
     hidden = tables.format_interval(row["estimate"], row["lower_ci"], row["upper_ci"])
     views = support.build_report(
-        tmp, "06_who_benefits.ipynb",
-        {"data_path": str(path), "neighbourhood": "Lozells", "min_n": 10,
-         "indicator": "change_area_run", "groups": ["gender"]},
-        run_id="who-benefits-tiny")
+        tmp,
+        "06_who_benefits.ipynb",
+        {
+            "data_path": str(path),
+            "neighbourhood": "Lozells",
+            "min_n": 10,
+            "indicator": "change_area_run",
+            "groups": ["gender"],
+        },
+        run_id="who-benefits-tiny",
+    )
     return views, hidden
 
 
@@ -92,8 +101,12 @@ def test_a_tiny_subgroup_is_shown_as_suppressed(tiny_subgroup, view):
     page = views[view].read_text(encoding="utf-8")
     collector = _Collector()
     collector.feed(page)
-    rows = [[text for text, _ in row] for table in collector.tables for row in table.rows
-            if row and row[0][0] == TINY]
+    rows = [
+        [text for text, _ in row]
+        for table in collector.tables
+        for row in table.rows
+        if row and row[0][0] == TINY
+    ]
     assert rows, f"the gender table has no row for {TINY!r}"
     for row in rows:
         assert set(row[1:]) <= {"suppressed", "-", ""}, f"a figure for {TINY!r}: {row}"

@@ -72,12 +72,18 @@ def test_lock_pins_exact_versions_only():
 
 
 def test_raw_data_and_built_reports_are_ignored_by_git():
-    for path in ("data/raw/export.csv", "data/raw/sub/answers.sav", "reports/index.html",
-                 "data/synthetic/survey.parquet", ".venv/bin/python"):
+    for path in (
+        "data/raw/export.csv",
+        "data/raw/sub/answers.sav",
+        "reports/index.html",
+        "data/synthetic/survey.parquet",
+        ".venv/bin/python",
+    ):
         out = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert out.returncode == 0, f"{path} is not ignored by git"
-    tracked = subprocess.run(["git", "ls-files", "data/raw"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "data/raw"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert set(tracked) <= {"data/raw/.gitkeep", "data/raw/README.md"}, tracked
 
 

@@ -70,8 +70,13 @@ sys.exit(main(sys.argv[2:]))
 
 
 def code(source: str, tags: list[str] | None = None) -> dict:
-    return {"cell_type": "code", "metadata": {"tags": tags or []}, "execution_count": None,
-            "outputs": [], "source": textwrap.dedent(source).strip() + "\n"}
+    return {
+        "cell_type": "code",
+        "metadata": {"tags": tags or []},
+        "execution_count": None,
+        "outputs": [],
+        "source": textwrap.dedent(source).strip() + "\n",
+    }
 
 
 def markdown(source: str) -> dict:
@@ -80,10 +85,16 @@ def markdown(source: str) -> dict:
 
 def write_notebook(path: Path, cells: list[dict]) -> Path:
     nb = {
-        "nbformat": 4, "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": KERNEL, "language": "python",
-                                    "display_name": "Python (lozells-analysis)"},
-                     "language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {
+                "name": KERNEL,
+                "language": "python",
+                "display_name": "Python (lozells-analysis)",
+            },
+            "language_info": {"name": "python"},
+        },
         "cells": [{**cell, "id": f"c{i}"} for i, cell in enumerate(cells)],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,11 +102,14 @@ def write_notebook(path: Path, cells: list[dict]) -> Path:
     return path
 
 
-PARAMETERS = code('''
+PARAMETERS = code(
+    """
     neighbourhood: str = "Lozells"  # which neighbourhood
     data_path: str = ""  # a survey file to load, or "" for none
     mapping_path: str = ""  # a mapping file for it, or "" for none
-    ''', ["parameters"])
+    """,
+    ["parameters"],
+)
 
 
 def good_cells(title: str, body: str = "") -> list[dict]:
@@ -113,14 +127,16 @@ def good_cells(title: str, body: str = "") -> list[dict]:
     ]
     if body:
         cells.append(code(body))
-    cells.append(code(f"""
+    cells.append(
+        code(f"""
         import base64
         from IPython.display import HTML, Image, display
         rows = 0 if survey is None else len(survey)
         display(HTML(f"<table><tr><th>Neighbourhood</th><td>{{neighbourhood}}</td></tr>"
                      f"<tr><th>Rows read</th><td>{{rows}}</td></tr></table>"))
         display(Image(data=base64.b64decode("{PNG}")))
-        """))
+        """)
+    )
     return cells
 
 
@@ -187,25 +203,38 @@ def make_project(root: Path) -> Project:
 
 
 def project_at(root: Path) -> Project:
-    return Project(root=root, catalogue=root / "reports.yaml", reports=root / "reports",
-                   state_dir=root / ".lozells", library=root / "library",
-                   lock_file=root / "requirements.lock")
+    return Project(
+        root=root,
+        catalogue=root / "reports.yaml",
+        reports=root / "reports",
+        state_dir=root / ".lozells",
+        library=root / "library",
+        lock_file=root / "requirements.lock",
+    )
 
 
 def command(root: Path, *args: str) -> list[str]:
-    return [sys.executable, str(root / "launcher.py"), str(root / "library"),
-            "--root", str(root), *args]
+    return [
+        sys.executable,
+        str(root / "launcher.py"),
+        str(root / "library"),
+        "--root",
+        str(root),
+        *args,
+    ]
 
 
 def lozells(root: Path, *args: str) -> subprocess.CompletedProcess:
     """Run ``lozells --root ROOT ARGS`` to completion."""
-    return subprocess.run(command(root, *args), capture_output=True, text=True,
-                          timeout=PATIENCE, cwd=root)
+    return subprocess.run(
+        command(root, *args), capture_output=True, text=True, timeout=PATIENCE, cwd=root
+    )
 
 
 def start(root: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(command(root, *args), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=root)
+    return subprocess.Popen(
+        command(root, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root
+    )
 
 
 def wait_for(predicate: Callable[[], bool], what: str) -> None:
@@ -239,8 +268,9 @@ def published(project: Project) -> dict[str, str]:
 
 def index_row(project: Project, name: str) -> str:
     page = (project.reports / "index.html").read_text(encoding="utf-8")
-    rows = [row for row in re.findall(r"<tr>.*?</tr>", page, re.S)
-            if f"<code>{name}</code>" in row]
+    rows = [
+        row for row in re.findall(r"<tr>.*?</tr>", page, re.S) if f"<code>{name}</code>" in row
+    ]
     assert len(rows) == 1, f"index has {len(rows)} rows for {name}"
     return rows[0]
 
@@ -284,14 +314,14 @@ def assert_contained(project: Project, before: dict[str, str], error: str) -> No
     assert_lock_free(project)
 
 
-def assert_recovers(project: Project, before: dict[str, str], rebuilt: int = 1,
-                    *, restore: bool = True) -> None:
+def assert_recovers(
+    project: Project, before: dict[str, str], rebuilt: int = 1, *, restore: bool = True
+) -> None:
     """The next build succeeds with no clean-up by hand, rebuilds only the victim
     (``rebuilt`` runs) and leaves the stable report's bytes alone. With ``restore`` the
     fault (victim notebook, catalogue) is undone first; without, the same build is rerun."""
     if restore:
-        write_notebook(project.root / "notebooks" / "victim.ipynb",
-                       good_cells("Victim report"))
+        write_notebook(project.root / "notebooks" / "victim.ipynb", good_cells("Victim report"))
         (project.root / "reports.yaml").write_text(catalogue_text(), encoding="utf-8")
     done = lozells(project.root, "build")
     assert done.returncode == 0, done.stderr
@@ -332,8 +362,12 @@ def built(baseline: Path, tmp_path: Path) -> Built:
     shutil.copytree(baseline, root, symlinks=True)
     project = project_at(root)
     before = published(project)
-    assert {"stable.research.html", "stable.briefing.html", "victim.briefing.html",
-            "victim.research.html"} <= set(before)
+    assert {
+        "stable.research.html",
+        "stable.briefing.html",
+        "victim.briefing.html",
+        "victim.research.html",
+    } <= set(before)
     return Built(project, before)
 
 
@@ -352,8 +386,9 @@ def built(baseline: Path, tmp_path: Path) -> Built:
 )
 def test_a_failing_run_keeps_the_last_good_report(built, fault, catalogue_extra, error):
     project = built.project
-    write_notebook(project.root / "notebooks" / "victim.ipynb",
-                   good_cells("Victim report", fault()))
+    write_notebook(
+        project.root / "notebooks" / "victim.ipynb", good_cells("Victim report", fault())
+    )
     (project.root / "reports.yaml").write_text(catalogue_text(catalogue_extra))
     done = lozells(project.root, "build")
     assert done.returncode == 1, done.stderr
@@ -366,7 +401,8 @@ def test_a_failing_run_keeps_the_last_good_report(built, fault, catalogue_extra,
 def test_a_bad_notebook_parameter_fails_the_run_cleanly(built):
     project = built.project
     (project.root / "reports.yaml").write_text(
-        catalogue_text(victim_params={"neighbourhood": "Atlantis"}))
+        catalogue_text(victim_params={"neighbourhood": "Atlantis"})
+    )
     done = lozells(project.root, "build")
     assert done.returncode == 1, done.stderr
     assert "ParameterError" in done.stderr and "Atlantis" in done.stderr, done.stderr
@@ -381,7 +417,8 @@ def test_a_catalogue_error_runs_nothing_and_changes_nothing(built):
     project = built.project
     index = (project.reports / "index.html").read_bytes()
     (project.root / "reports.yaml").write_text(
-        catalogue_text(victim_params={"neighborhood": "Lozells"}))  # misspelt name
+        catalogue_text(victim_params={"neighborhood": "Lozells"})
+    )  # misspelt name
     done = lozells(project.root, "build")
     assert done.returncode == 2, done.stderr
     assert "neighborhood" in done.stderr and "Traceback" not in done.stderr, done.stderr
@@ -397,18 +434,23 @@ def test_a_catalogue_error_runs_nothing_and_changes_nothing(built):
 def start_held_build(built: Built) -> tuple[subprocess.Popen, int]:
     """Start a build whose victim run waits (holding its kernel) until ``control/go``."""
     control = built.project.root / "control"
-    write_notebook(built.project.root / "notebooks" / "victim.ipynb",
-                   good_cells("Victim report", holding(control)))
+    write_notebook(
+        built.project.root / "notebooks" / "victim.ipynb",
+        good_cells("Victim report", holding(control)),
+    )
     proc = start(built.project.root, "build")
-    wait_for(lambda: (control / "kernel.pid").exists() or proc.poll() is not None,
-             "the victim's kernel to start")
+    wait_for(
+        lambda: (control / "kernel.pid").exists() or proc.poll() is not None,
+        "the victim's kernel to start",
+    )
     if proc.poll() is not None:
         pytest.fail(f"the build ended early: {proc.communicate()}")
     return proc, int((control / "kernel.pid").read_text())
 
 
-@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
-                         ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"]
+)
 def test_a_signal_to_the_build_stops_it_and_keeps_every_report(built, signum, status):
     project = built.project
     proc, kernel = start_held_build(built)
@@ -529,12 +571,16 @@ def bad_input_corpus() -> dict:
 
 
 def corpus_catalogue(entries: dict[str, tuple[Path, Path | None]]) -> str:
-    lines = [f"defaults:\n  kernel: {KERNEL}\n  cell_timeout: 120\n  run_timeout: 300\n",
-             "reports:\n"]
+    lines = [
+        f"defaults:\n  kernel: {KERNEL}\n  cell_timeout: 120\n  run_timeout: 300\n",
+        "reports:\n",
+    ]
     for kind, (data, mapping) in entries.items():
         params = {"data_path": str(data), "mapping_path": str(mapping) if mapping else ""}
-        lines.append(f"  - id: {kind}\n    notebook: notebooks/survey.ipynb\n"
-                     f"    audience: briefing\n    parameters: {json.dumps(params)}\n")
+        lines.append(
+            f"  - id: {kind}\n    notebook: notebooks/survey.ipynb\n"
+            f"    audience: briefing\n    parameters: {json.dumps(params)}\n"
+        )
     return "".join(lines)
 
 
@@ -568,9 +614,22 @@ def test_every_bad_survey_file_fails_its_run_cleanly_and_publishes_nothing(tmp_p
 
     phase1 = {kind: (good, None) for kind in corpus} | {"in_place": (in_place, None)}
     (root / "reports.yaml").write_text(corpus_catalogue(phase1), encoding="utf-8")
-    first = subprocess.run([sys.executable, "-m", "lozells_analysis.cli", "--root", str(root),
-                            "build", "--jobs", "2"],
-                           capture_output=True, text=True, timeout=1800, cwd=root)
+    first = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lozells_analysis.cli",
+            "--root",
+            str(root),
+            "build",
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=root,
+    )
     assert first.returncode == 0, first.stderr
     before = published(project)
     assert len([n for n in before if n.endswith(".briefing.html")]) == len(phase1)
@@ -579,9 +638,22 @@ def test_every_bad_survey_file_fails_its_run_cleanly_and_publishes_nothing(tmp_p
     in_place.write_bytes(truncated[: truncated.rfind(b",", 0, len(truncated) - 40)])
     phase2 = dict(bad) | {"in_place": (in_place, None)}
     (root / "reports.yaml").write_text(corpus_catalogue(phase2), encoding="utf-8")
-    second = subprocess.run([sys.executable, "-m", "lozells_analysis.cli", "--root",
-                             str(root), "build", "--jobs", "2"],
-                            capture_output=True, text=True, timeout=1800, cwd=root)
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lozells_analysis.cli",
+            "--root",
+            str(root),
+            "build",
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=root,
+    )
     err = second.stderr
     assert second.returncode == 1, err
     assert f"0 built, 0 up to date, {len(phase2)} failed" in err, err
@@ -593,7 +665,7 @@ def test_every_bad_survey_file_fails_its_run_cleanly_and_publishes_nothing(tmp_p
         record = state.runs[kind]
         assert record.status == "failed" and "SurveyDataError" in record.error
         log = (project.reports / "logs" / f"{kind}.log").read_text(encoding="utf-8")
-        message = log[log.index("SurveyDataError"):]
+        message = log[log.index("SurveyDataError") :]
         assert str(path) in message, (kind, message[:400])
         fragment = corpus[kind].fragment if kind in corpus else "truncated"
         assert fragment in message, (kind, message[:400])
@@ -616,16 +688,17 @@ def test_a_broken_mapping_file_is_noticed_by_the_next_build(built):
     generate(n=60, seed=5).rename(columns={"trust_people": "Q7"}).to_csv(data, index=False)
     mapping = project.root / "raw" / "mapping.yaml"
     mapping.write_text("columns: {Q7: trust_people}\n", encoding="utf-8")
-    (project.root / "reports.yaml").write_text(catalogue_text(victim_params={
-        "data_path": str(data), "mapping_path": str(mapping)}))
+    (project.root / "reports.yaml").write_text(
+        catalogue_text(victim_params={"data_path": str(data), "mapping_path": str(mapping)})
+    )
     done = lozells(project.root, "build")
     assert done.returncode == 0, done.stderr
     before = published(project)
     mapping.write_text("columns: {Q99_trust: trust_people}\n", encoding="utf-8")
     done = lozells(project.root, "build")
     assert done.returncode == 1, (
-        "the mapping file changed but the build kept the report as up to date:\n"
-        + done.stderr)
+        "the mapping file changed but the build kept the report as up to date:\n" + done.stderr
+    )
     assert "FAILED victim: SurveyDataError" in done.stderr and "Q99_trust" in done.stderr
     assert published(project) == before
 
@@ -656,8 +729,12 @@ def test_lozells_check_shows_the_message_and_no_traceback(kind, tmp_path, capsys
 def test_lozells_check_in_a_real_process_prints_no_traceback(tmp_path):
     case = bad_input_corpus()["csv_text_in_numeric_column"]
     path, _ = case.make(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "lozells_analysis.cli", "check", str(path)],
-                          capture_output=True, text=True, timeout=PATIENCE)
+    done = subprocess.run(
+        [sys.executable, "-m", "lozells_analysis.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+    )
     assert done.returncode == 2, done.stderr
     assert "life_satisfaction" in done.stderr and "seven" in done.stderr
     assert "Traceback" not in done.stderr and "pandas" not in done.stderr.lower()

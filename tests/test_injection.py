@@ -37,8 +37,7 @@ def no_live_markup(fragment: str) -> None:
 
 
 def test_tables_escape_cells_headers_index_caption_and_note():
-    frame = pd.DataFrame({f"group {SCRIPT}": [IMG], "n": [12]},
-                         index=pd.Index([SCRIPT], name=IMG))
+    frame = pd.DataFrame({f"group {SCRIPT}": [IMG], "n": [12]}, index=pd.Index([SCRIPT], name=IMG))
     out = str(tables.to_html(frame, caption=SCRIPT, note=IMG))
     no_live_markup(out)
     assert "&lt;script&gt;" in out and "&lt;img src=x onerror=" in out
@@ -64,13 +63,19 @@ def test_headlines_escape_their_text():
 
 
 def test_report_header_and_index_escape_titles_parameters_and_errors(tmp_path):
-    header = header_html(SCRIPT, "research", "research", {"ward": IMG},
-                         {"built_at": "2025-01-01T00:00:00+00:00"})
+    header = header_html(
+        SCRIPT, "research", "research", {"ward": IMG}, {"built_at": "2025-01-01T00:00:00+00:00"}
+    )
     no_live_markup(header)
-    run = type("Run", (), {"name": "r1", "title": SCRIPT, "audience": "research",
-                           "parameters": {"ward": IMG}})()
-    state = BuildState(tmp_path / "state.json",
-                       {"r1": RunRecord(status="failed", error=f"SurveyDataError: {IMG}")})
+    run = type(
+        "Run",
+        (),
+        {"name": "r1", "title": SCRIPT, "audience": "research", "parameters": {"ward": IMG}},
+    )()
+    state = BuildState(
+        tmp_path / "state.json",
+        {"r1": RunRecord(status="failed", error=f"SurveyDataError: {IMG}")},
+    )
     no_live_markup(render_index([run], state, tmp_path))
 
 
@@ -99,8 +104,11 @@ def injected_reports(tmp_path_factory):
     events = tmp / "listening_events.csv"
     ward, group = planted_events(events)
     views = support.build_report(
-        tmp, "07_health_service_barriers.ipynb",
-        {"events_path": str(events), "ward": "all", "n_quotes": 3}, run_id="barriers")
+        tmp,
+        "07_health_service_barriers.ipynb",
+        {"events_path": str(events), "ward": "all", "n_quotes": 3},
+        run_id="barriers",
+    )
     return views, ward, group
 
 
@@ -119,8 +127,7 @@ CHECK_JS = """() => ({
 
 @pytest.mark.slow
 @pytest.mark.parametrize("view", ["research", "briefing"])
-def test_planted_markup_in_listening_events_is_shown_as_text(injected_reports, browser,
-                                                            view):
+def test_planted_markup_in_listening_events_is_shown_as_text(injected_reports, browser, view):
     views, ward, group = injected_reports
     page, record = support.open_page(browser, views[view].as_uri())
     try:

@@ -77,10 +77,16 @@ def the_notebook() -> Path:
 
 def test_first_heading_reads_the_markdown_title(tmp_path):
     nb = tmp_path / "x.ipynb"
-    nb.write_text(json.dumps({"cells": [
-        {"cell_type": "code", "source": "# not a title"},
-        {"cell_type": "markdown", "source": ["Intro\n", "# Data quality: Lozells\n"]},
-    ]}))
+    nb.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {"cell_type": "code", "source": "# not a title"},
+                    {"cell_type": "markdown", "source": ["Intro\n", "# Data quality: Lozells\n"]},
+                ]
+            }
+        )
+    )
     assert first_heading(nb) == "Data quality: Lozells"
 
 
@@ -91,31 +97,49 @@ def lab(tmp_path_factory):
     if not JUPYTER.is_file():
         pytest.fail(f"{JUPYTER} is missing: run `make install`")
     root = tmp_path / "project"
-    shutil.copytree(notebooks_dir(), root / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        notebooks_dir(), root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
     port, token = free_port(), secrets.token_hex(24)
-    env = {**os.environ,
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+    }
     log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed in the finally below
     server = subprocess.Popen(
-        [str(JUPYTER), "lab", "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--ServerApp.open_browser=False", "--ServerApp.port_retries=0",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-         "jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+        [
+            str(JUPYTER),
+            "lab",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.port_retries=0",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=root,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + PATIENCE
         while True:
             if server.poll() is not None:
-                pytest.fail("jupyter lab exited early:\n"
-                            + (tmp_path / "lab.log").read_text()[-3000:])
+                pytest.fail(
+                    "jupyter lab exited early:\n" + (tmp_path / "lab.log").read_text()[-3000:]
+                )
             try:
                 status, _ = get_json(f"{base}/api/status", token)
                 if status == 200:
@@ -123,8 +147,10 @@ def lab(tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("jupyter lab did not answer /api/status:\n"
-                            + (tmp_path / "lab.log").read_text()[-3000:])
+                pytest.fail(
+                    "jupyter lab did not answer /api/status:\n"
+                    + (tmp_path / "lab.log").read_text()[-3000:]
+                )
             time.sleep(0.2)
         yield base, token, root
     finally:
@@ -170,19 +196,24 @@ def test_a_report_notebook_opens_and_renders_in_jupyterlab(lab, tmp_path):
         heading.wait_for(state="visible", timeout=PATIENCE * 1000)
         # the parameters cell is there as code
         page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(
-            state="visible", timeout=PATIENCE * 1000)
+            state="visible", timeout=PATIENCE * 1000
+        )
         # and the notebook is attached to the project's kernel (the session appears once
         # the kernel has started)
         deadline = time.monotonic() + PATIENCE
         while True:
             status, sessions = get_json(f"{base}/api/sessions", token)
-            kernels = {s["kernel"]["name"] for s in sessions or []
-                       if notebook.name in (s.get("name"), Path(s.get("path", "")).name)}
+            kernels = {
+                s["kernel"]["name"]
+                for s in sessions or []
+                if notebook.name in (s.get("name"), Path(s.get("path", "")).name)
+            }
             if kernels or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        page.screenshot(path=str(support.screenshot_path(
-            tmp_path, f"jupyterlab-{notebook.stem}", 1280)))
+        page.screenshot(
+            path=str(support.screenshot_path(tmp_path, f"jupyterlab-{notebook.stem}", 1280))
+        )
         context.close()
     assert status == 200
     assert kernels == {KERNEL}, sessions

@@ -32,16 +32,28 @@ NOTEBOOKS = sorted(p.stem for p in notebooks_dir().glob("0*.ipynb"))
 #: Each notebook with its defaults and with a second parameter set.
 RUNS = {
     "01_data_quality": [{}, {"neighbourhood": "Anfield", "waves": [2, 3, 4]}],
-    "02_social_connectedness_trends": [{}, {"neighbourhood": "all", "waves": [3, 4, 5, 6],
-                                            "items": ["trust_people", "lonely_often_always"]}],
+    "02_social_connectedness_trends": [
+        {},
+        {
+            "neighbourhood": "all",
+            "waves": [3, 4, 5, 6],
+            "items": ["trust_people", "lonely_often_always"],
+        },
+    ],
     "03_benchmark_comparison": [{}, {"neighbourhood": "Govanhill", "waves": [1, 2, 3]}],
-    "04_collective_control": [{}, {"neighbourhood": "Benchill", "waves": [4, 5, 6],
-                                   "outcome": "influence"}],
+    "04_collective_control": [
+        {},
+        {"neighbourhood": "Benchill", "waves": [4, 5, 6], "outcome": "influence"},
+    ],
     "05_wellbeing": [{}, {"neighbourhood": "all", "waves": [5, 6], "level": 0.9}],
-    "06_who_benefits": [{}, {"neighbourhood": "Rhyl West", "waves": [1, 2, 3, 4],
-                             "indicator": "belong_neighbourhood"}],
-    "07_health_service_barriers": [{}, {"neighbourhood": "Lozells", "waves": [4, 5, 6],
-                                        "ward": "Lozells"}],
+    "06_who_benefits": [
+        {},
+        {"neighbourhood": "Rhyl West", "waves": [1, 2, 3, 4], "indicator": "belong_neighbourhood"},
+    ],
+    "07_health_service_barriers": [
+        {},
+        {"neighbourhood": "Lozells", "waves": [4, 5, 6], "ward": "Lozells"},
+    ],
     "08_stakeholder_themes": [{}, {"neighbourhood": "Niddrie", "waves": [2, 3]}],
     "09_briefing_pack": [{}, {"neighbourhood": "Anfield", "waves": [3, 4, 5, 6]}],
 }
@@ -58,8 +70,14 @@ def _execute(src: str, out: str, params: dict) -> tuple[float, str | None]:
 
     start = time.perf_counter()
     try:
-        pm.execute_notebook(src, out, parameters=params, kernel_name="lozells-analysis",
-                            progress_bar=False, cwd=str(Path(src).parent))
+        pm.execute_notebook(
+            src,
+            out,
+            parameters=params,
+            kernel_name="lozells-analysis",
+            progress_bar=False,
+            cwd=str(Path(src).parent),
+        )
         error = None
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
@@ -80,8 +98,12 @@ def executed(tmp_path_factory):
     workers = max(1, min(4, (os.cpu_count() or 2) + 1))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {
-            key: pool.submit(_execute, str(notebooks_dir() / f"{name}.ipynb"),
-                             str(out_dir / f"{name}-{key[1]}.ipynb"), params)
+            key: pool.submit(
+                _execute,
+                str(notebooks_dir() / f"{name}.ipynb"),
+                str(out_dir / f"{name}-{key[1]}.ipynb"),
+                params,
+            )
             for key, (name, params) in jobs.items()
         }
         for key, fut in futures.items():
@@ -142,8 +164,13 @@ def test_committed_without_outputs_with_the_project_kernel(name):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
-    for line in ("data_path: str = \"\"", "neighbourhood: str = \"Lozells\"",
-                 "waves: list = [1, 2, 3, 4, 5, 6]", "level: float = 0.95", "min_n: int = 10"):
+    for line in (
+        'data_path: str = ""',
+        'neighbourhood: str = "Lozells"',
+        "waves: list = [1, 2, 3, 4, 5, 6]",
+        "level: float = 0.95",
+        "min_n: int = 10",
+    ):
         assert line in params[0].source
 
 
@@ -208,8 +235,11 @@ def test_02_wave_estimates(executed, run):
 
 
 def _headline_numbers(nb) -> dict[str, tuple[float, float, float]]:
-    found = re.findall(r'data-measure="([^"]+)" data-estimate="([^"]+)" data-lower="([^"]+)" '
-                       r'data-upper="([^"]+)"', _html(nb))
+    found = re.findall(
+        r'data-measure="([^"]+)" data-estimate="([^"]+)" data-lower="([^"]+)" '
+        r'data-upper="([^"]+)"',
+        _html(nb),
+    )
     return {m: tuple(map(float, v)) for m, *v in found}
 
 
@@ -219,8 +249,11 @@ def test_03_programme_comparison_reproduces_the_annual_review(executed, run):
     nb = _nb(executed, "03_benchmark_comparison", run)
     got = _headline_numbers(nb)
     design = _design(_survey(p))
-    for ind, published in [("change_area_run", 0.82), ("pull_together", 0.76),
-                           ("talk_neighbours_most_days", 0.46)]:
+    for ind, published in [
+        ("change_area_run", 0.82),
+        ("pull_together", 0.76),
+        ("talk_neighbours_most_days", 0.46),
+    ]:
         r = design.proportion(ind).iloc[0]
         assert got[ind] == pytest.approx((r["estimate"], r["lower_ci"], r["upper_ci"]))
         if run == 0:  # every wave: the synthetic data are calibrated to the published figures
@@ -244,8 +277,7 @@ def test_05_life_satisfaction_headline(executed, run):
     p = _params("05_wellbeing", run)
     r = _design(_survey(p)).mean("life_satisfaction", level=p["level"]).iloc[0]
     got = _headline_numbers(_nb(executed, "05_wellbeing", run))
-    assert got["life_satisfaction"] == pytest.approx((r["estimate"], r["lower_ci"],
-                                                      r["upper_ci"]))
+    assert got["life_satisfaction"] == pytest.approx((r["estimate"], r["lower_ci"], r["upper_ci"]))
 
 
 @pytest.mark.parametrize("run", [0, 1])
@@ -288,7 +320,8 @@ def test_08_theme_counts(executed, run):
     alts = html.unescape(" ".join(re.findall(r'alt="([^"]*)"', _html(nb))))
     assert f"Belonging {format_interval(share, None, None)}" in alts
     by_type = iv.groupby("stakeholder_type")["themes"].agg(
-        lambda t: (t.str.split(";").map(lambda c: "belonging" in c).mean(), len(t)))
+        lambda t: (t.str.split(";").map(lambda c: "belonging" in c).mean(), len(t))
+    )
     text = _text(nb)
     for share_g, n in by_type:
         assert (format_interval(share_g, None, None) + " (" in text) or n < 10
@@ -305,11 +338,11 @@ def test_09_briefing_headlines_equal_the_library(executed, run):
         assert got[ind] == pytest.approx((r["estimate"], r["lower_ci"], r["upper_ci"]))
         assert format_interval(r["estimate"], r["lower_ci"], r["upper_ci"]) in _text(nb)
     m = design.mean("life_satisfaction").iloc[0]
-    assert got["life_satisfaction"] == pytest.approx((m["estimate"], m["lower_ci"],
-                                                      m["upper_ci"]))
+    assert got["life_satisfaction"] == pytest.approx((m["estimate"], m["lower_ci"], m["upper_ci"]))
     text = _text(nb)
     assert "What these figures can and cannot say" in "\n".join(
-        c.source for c in nb.cells if c.cell_type == "markdown")
+        c.source for c in nb.cells if c.cell_type == "markdown"
+    )
     assert p["neighbourhood"] in text
 
 
@@ -333,8 +366,9 @@ def test_09_briefing_view_has_no_code_and_no_traceback(executed, run):
 # --- errors read as one sentence ----------------------------------------------------------------
 def test_unknown_neighbourhood_stops_with_a_readable_message(executed):
     path, _, error = executed[("01_data_quality", "unknown")]
-    assert error.startswith("ParameterError: Unknown neighbourhood 'Lozels'. Did you mean "
-                            "'Lozells'?")
+    assert error.startswith(
+        "ParameterError: Unknown neighbourhood 'Lozels'. Did you mean 'Lozells'?"
+    )
     nb = nbformat.read(path, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert len(errors) == 1

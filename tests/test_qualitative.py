@@ -37,8 +37,11 @@ def _planted_tokens() -> set[str]:
 @pytest.mark.parametrize("which", ["events", "interviews"])
 def test_no_planted_personal_data_survives_redaction(request, which):
     frame = request.getfixturevalue(which)
-    planted = frame["text"].str.contains("@|07700|0121|My name is|Ask | said it happened|"
-                                         r"B\d+ \d", regex=True)
+    planted = frame["text"].str.contains(
+        "@|07700|0121|My name is|Ask | said it happened|"
+        r"B\d+ \d",
+        regex=True,
+    )
     assert planted.sum() >= 10  # the synthetic data really do carry personal data
     for text in frame["text"]:
         out = q.redact(text)
@@ -104,8 +107,13 @@ def test_quotes_are_redacted_distinct_and_reproducible(events):
 
 
 def test_quotes_of_a_code_with_personal_data_are_redacted():
-    ex = pd.DataFrame({"excerpt_id": ["1", "2"], "codes": ["trust", "trust"],
-                       "text": ["Ask Tariq Mahmood, 07700 123456.", "Email x@example.org"]})
+    ex = pd.DataFrame(
+        {
+            "excerpt_id": ["1", "2"],
+            "codes": ["trust", "trust"],
+            "text": ["Ask Tariq Mahmood, 07700 123456.", "Email x@example.org"],
+        }
+    )
     out = q.quotes(ex, "trust", n=5)
     assert sorted(out["quote"]) == ["Ask [name], [phone].", "Email [email]"]
 

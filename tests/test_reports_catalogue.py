@@ -255,8 +255,11 @@ def test_a_parameter_papermill_cannot_read_is_an_error_naming_the_line(tmp_path)
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     cell = nbformat.v4.new_code_cell('data_path: str = ""  # "" = synthetic\nlevel: float = 0.95')
     cell.metadata["tags"] = ["parameters"]
     nb.cells = [cell]

@@ -32,7 +32,8 @@ def ignored(path: str) -> bool:
     """Whether git ignores ``path`` (which need not exist)."""
     result = subprocess.run(
         ["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index", "--", path],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if result.returncode not in (0, 1):
         raise RuntimeError(result.stderr)
@@ -55,15 +56,23 @@ def output_problems(nb: dict) -> list[str]:
 
 
 def test_output_check_catches_an_executed_notebook():
-    executed = {"metadata": {}, "cells": [
-        {"cell_type": "markdown", "source": "# T"},
-        {"cell_type": "code", "execution_count": 3, "source": "1",
-         "outputs": [{"output_type": "execute_result", "data": {"text/plain": "1"}}]},
-    ]}
-    assert output_problems(executed) == ["cell 1 has 1 output(s)",
-                                         "cell 1 has execution count 3"]
-    stripped = {"metadata": {}, "cells": [
-        {"cell_type": "code", "execution_count": None, "source": "1", "outputs": []}]}
+    executed = {
+        "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "source": "# T"},
+            {
+                "cell_type": "code",
+                "execution_count": 3,
+                "source": "1",
+                "outputs": [{"output_type": "execute_result", "data": {"text/plain": "1"}}],
+            },
+        ],
+    }
+    assert output_problems(executed) == ["cell 1 has 1 output(s)", "cell 1 has execution count 3"]
+    stripped = {
+        "metadata": {},
+        "cells": [{"cell_type": "code", "execution_count": None, "source": "1", "outputs": []}],
+    }
     assert output_problems(stripped) == []
 
 
@@ -89,14 +98,17 @@ def test_nbstripout_runs_before_every_commit():
     assert "nbstripout" in config
 
 
-@pytest.mark.parametrize("path", [
-    "data/raw/survey.csv",
-    "data/raw/2019 export.sav",
-    "data/raw/waves/wave6.parquet",
-    "data/raw/survey.xlsx",
-    "data/raw/.hidden.dta",
-    "data/raw/mapping.yaml",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "data/raw/survey.csv",
+        "data/raw/2019 export.sav",
+        "data/raw/waves/wave6.parquet",
+        "data/raw/survey.xlsx",
+        "data/raw/.hidden.dta",
+        "data/raw/mapping.yaml",
+    ],
+)
 def test_raw_survey_exports_are_ignored(path):
     assert ignored(path), f"{path} would be committed: data/raw/ must be git-ignored"
 
@@ -113,7 +125,8 @@ def test_nothing_in_data_raw_is_tracked_but_its_readme():
 def test_every_file_now_in_data_raw_is_ignored():
     present = [p for p in (ROOT / "data" / "raw").rglob("*") if p.is_file()]
     exposed = [
-        str(p.relative_to(ROOT)) for p in present
+        str(p.relative_to(ROOT))
+        for p in present
         if p.name not in {"README.md", ".gitkeep"} and not ignored(str(p.relative_to(ROOT)))
     ]
     assert not exposed, f"files in data/raw/ that git would commit: {exposed}"
@@ -123,14 +136,17 @@ def test_no_built_report_is_tracked():
     assert tracked("reports") == ["reports/.gitkeep"]
 
 
-@pytest.mark.parametrize("path", [
-    "reports/index.html",
-    "reports/briefing-lozells.briefing.html",
-    "reports/logs/build-1.log",
-    "reports/screenshots/index-390.png",
-    ".lozells/state.json",
-    "data/synthetic/survey.parquet",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "reports/index.html",
+        "reports/briefing-lozells.briefing.html",
+        "reports/logs/build-1.log",
+        "reports/screenshots/index-390.png",
+        ".lozells/state.json",
+        "data/synthetic/survey.parquet",
+    ],
+)
 def test_built_and_generated_files_are_ignored(path):
     assert ignored(path)
 
@@ -180,4 +196,5 @@ def test_every_notebook_parameter_can_be_set_from_the_catalogue(path, tmp_path):
     missing = [name for name in declared if name not in visible]
     assert not missing, (
         f"{path}: parameters {missing} are declared but invisible to `lozells params` and "
-        "reports.yaml (papermill cannot parse their line: no '=' in a parameter's comment)")
+        "reports.yaml (papermill cannot parse their line: no '=' in a parameter's comment)"
+    )

@@ -48,8 +48,16 @@ def test_neighbourhood_not_text_is_a_parameter_error(codebook):
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [([3, 1, 2, 2], (1, 2, 3)), ("2-4", (2, 3, 4)), ("[5, 6]", (5, 6)), (4, (4,)),
-     ("1 to 3", (1, 2, 3)), ("1, 3 - 4", (1, 3, 4)), (range(2, 4), (2, 3)), ([1.0, 2], (1, 2))],
+    [
+        ([3, 1, 2, 2], (1, 2, 3)),
+        ("2-4", (2, 3, 4)),
+        ("[5, 6]", (5, 6)),
+        (4, (4,)),
+        ("1 to 3", (1, 2, 3)),
+        ("1, 3 - 4", (1, 3, 4)),
+        (range(2, 4), (2, 3)),
+        ([1.0, 2], (1, 2)),
+    ],
 )
 def test_waves_accept_lists_ranges_and_text(codebook, given, expected):
     assert check_waves(given, codebook) == expected
@@ -99,7 +107,9 @@ def test_unknown_indicator_lists_valid_ones(codebook):
     assert "Did you mean 'pull_together'" in str(err.value)
     assert "change_area_run" in str(err.value)
     assert check_indicators("chat_neighbours, trust_people", codebook) == [
-        "talk_neighbours_most_days", "trust_people"]
+        "talk_neighbours_most_days",
+        "trust_people",
+    ]
 
 
 def test_select_survey_picks_the_neighbourhood_and_waves(survey, codebook):
@@ -134,8 +144,9 @@ def test_wave_range_with_no_data_says_which_waves_exist(survey, codebook):
 
 
 def test_waves_the_survey_lacks_are_refused(survey, codebook):
-    with pytest.raises(ParameterError, match="No responses for Lozells in waves 7-8: the survey "
-                       "has waves 1-6"):
+    with pytest.raises(
+        ParameterError, match="No responses for Lozells in waves 7-8: the survey has waves 1-6"
+    ):
         select_survey(survey, "Lozells", [7, 8], codebook)
 
 

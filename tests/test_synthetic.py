@@ -63,8 +63,11 @@ def test_design_columns_follow_the_codebook(synthetic_survey, codebook):
     for wave, rows in s.groupby("wave"):
         w = codebook.waves[wave]
         assert rows["interview_date"].between(w.start, w.end).all()
-    nations = s["neighbourhood"].astype(str).map(
-        {k: v.nation for k, v in codebook.neighbourhoods.items()})
+    nations = (
+        s["neighbourhood"]
+        .astype(str)
+        .map({k: v.nation for k, v in codebook.neighbourhoods.items()})
+    )
     assert (nations == s["nation"].astype(str)).all()
 
 
@@ -143,17 +146,24 @@ def test_qualitative_excerpts_are_coded_with_the_codebook_frames():
     assert set(events["area"]) == {"East Birmingham", "West Birmingham"}
     interviews = generate_stakeholder_interviews()
     assert set(interviews["themes"].str.split(";").explode()) == set(frames["themes"])
-    assert set(frames["themes"]) == {"connected", "welcomed", "belonging", "celebrated",
-                                     "supported"}
+    assert set(frames["themes"]) == {
+        "connected",
+        "welcomed",
+        "belonging",
+        "celebrated",
+        "supported",
+    }
 
 
 def test_some_excerpts_carry_planted_personal_data_for_redaction_to_remove():
     text = " ".join(generate_listening_events()["text"]) + " ".join(
-        generate_stakeholder_interviews()["text"])
+        generate_stakeholder_interviews()["text"]
+    )
     assert sum(name in text for name in PLANTED_NAMES) >= 4
     assert "@example.org" in text and "07700 " in text
-    pd.testing.assert_frame_equal(generate_listening_events(seed=4),
-                                  generate_listening_events(seed=4))
+    pd.testing.assert_frame_equal(
+        generate_listening_events(seed=4), generate_listening_events(seed=4)
+    )
 
 
 def test_written_files_are_marked_synthetic(tmp_path):

@@ -36,18 +36,32 @@ def test_negative_numbers_round_symmetrically():
 
 
 def test_estimate_table_shows_suppressed_and_caution():
-    est = pd.DataFrame({"label": ["A", "B", "C"], "estimate": [0.5, 0.2, 0.9],
-                        "lower_ci": [0.4, 0.1, 0.6], "upper_ci": [0.6, 0.3, 0.99],
-                        "n": [100, 5, 40], "suppressed": [False, True, False],
-                        "interpret_with_caution": [False, False, True]})
+    est = pd.DataFrame(
+        {
+            "label": ["A", "B", "C"],
+            "estimate": [0.5, 0.2, 0.9],
+            "lower_ci": [0.4, 0.1, 0.6],
+            "upper_ci": [0.6, 0.3, 0.99],
+            "n": [100, 5, 40],
+            "suppressed": [False, True, False],
+            "interpret_with_caution": [False, False, True],
+        }
+    )
     out = tables.estimate_table(est, "label")["Estimate"].tolist()
-    assert out == ["50% (40% to 60%)", "suppressed",
-                   "90% (60% to 99%) (interpret with caution)"]
+    assert out == ["50% (40% to 60%)", "suppressed", "90% (60% to 99%) (interpret with caution)"]
 
 
 def test_suppressed_row_never_shows_its_numbers_even_if_present():
-    est = pd.DataFrame({"label": ["A"], "estimate": [0.123], "lower_ci": [0.1],
-                        "upper_ci": [0.2], "n": [3], "suppressed": [True]})
+    est = pd.DataFrame(
+        {
+            "label": ["A"],
+            "estimate": [0.123],
+            "lower_ci": [0.1],
+            "upper_ci": [0.2],
+            "n": [3],
+            "suppressed": [True],
+        }
+    )
     html = str(tables.to_html(tables.estimate_table(est, "label")))
     assert "12%" not in html and "suppressed" in html
 
@@ -82,11 +96,14 @@ def test_comparison_table_from_the_library(synthetic_survey):
     assert t.loc[0, "England"] == "54%: better"
     assert t.loc[0, "Published (Annual Review 2021)"] == "82%"
     r = comp.iloc[0]
-    assert t.loc[0, "This survey"] == tables.format_interval(r["estimate"], r["lower_ci"],
-                                                             r["upper_ci"])
+    assert t.loc[0, "This survey"] == tables.format_interval(
+        r["estimate"], r["lower_ci"], r["upper_ci"]
+    )
 
 
 def test_indicator_labels_come_from_the_codebook(codebook):
-    assert tables.indicator_label("trust_people", codebook) == codebook.indicators[
-        "trust_people"].label
+    assert (
+        tables.indicator_label("trust_people", codebook)
+        == codebook.indicators["trust_people"].label
+    )
     assert tables.indicator_label("unknown_thing", codebook) == "unknown_thing"

@@ -46,11 +46,11 @@ ANNUAL_REVIEW_MEASURES = ("change_area_run", "pull_together", "talk_neighbours_m
 
 @functools.cache
 def _read(path: str) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype={"period": "string"}, keep_default_na=False,
-                        na_values={"value": [""]})
+    frame = pd.read_csv(
+        path, dtype={"period": "string"}, keep_default_na=False, na_values={"value": [""]}
+    )
     frame["period"] = frame["period"].replace("", pd.NA)
-    frame["proportion"] = frame["value"].where(frame["unit"] != "percent",
-                                               frame["value"] / 100)
+    frame["proportion"] = frame["value"].where(frame["unit"] != "percent", frame["value"] / 100)
     return frame
 
 
@@ -60,8 +60,12 @@ def load_benchmarks(path: str | Path | None = None) -> pd.DataFrame:
     return _read(str(path or benchmarks_dir() / "benchmarks.csv")).copy()
 
 
-def benchmark_value(measure_id: str, population: str, period: str | None = None,
-                    benchmarks: pd.DataFrame | None = None) -> float:
+def benchmark_value(
+    measure_id: str,
+    population: str,
+    period: str | None = None,
+    benchmarks: pd.DataFrame | None = None,
+) -> float:
     """One comparator on the survey's scale (a proportion, or a mean).
 
     Raises
@@ -83,9 +87,12 @@ def benchmark_value(measure_id: str, population: str, period: str | None = None,
     return float(rows["proportion"].iloc[0])
 
 
-def cls_by_wave(indicator_ids: list[str] | tuple[str, ...], waves: list[int] | tuple[int, ...],
-                codebook: Codebook | None = None, benchmarks: pd.DataFrame | None = None
-                ) -> pd.DataFrame:
+def cls_by_wave(
+    indicator_ids: list[str] | tuple[str, ...],
+    waves: list[int] | tuple[int, ...],
+    codebook: Codebook | None = None,
+    benchmarks: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """England's Community Life Survey figure for each indicator in each wave's survey year.
 
     A wave is matched to the CLS year it falls in (``codebook.waves[w].year``); a wave whose
@@ -116,8 +123,13 @@ def cls_by_wave(indicator_ids: list[str] | tuple[str, ...], waves: list[int] | t
         for w in waves:
             hit = series[series["period"] == cb.waves[int(w)].year]
             if len(hit):
-                rows.append({"variable": ind, "wave": int(w),
-                             "value": float(hit["proportion"].iloc[0]),
-                             "period": str(hit["period"].iloc[0]),
-                             "source": str(hit["source"].iloc[0])})
+                rows.append(
+                    {
+                        "variable": ind,
+                        "wave": int(w),
+                        "value": float(hit["proportion"].iloc[0]),
+                        "period": str(hit["period"].iloc[0]),
+                        "source": str(hit["source"].iloc[0]),
+                    }
+                )
     return pd.DataFrame(rows, columns=["variable", "wave", "value", "period", "source"])

@@ -177,9 +177,7 @@ class Codebook:
         raise CodebookError(_unknown("indicator", indicator_id, self.indicators))
 
     def has_indicator(self, name: str) -> bool:
-        return name in self.indicators or bool(
-            name in self.items and self.items[name].indicators
-        )
+        return name in self.indicators or bool(name in self.items and self.items[name].indicators)
 
     @property
     def design_columns(self) -> tuple[str, ...]:
@@ -197,9 +195,7 @@ class Codebook:
     def agree_indicators(self) -> list[str]:
         """Indicators built from agree/disagree items (the top-two-box measures)."""
         return [
-            ind.id
-            for ind in self.indicators.values()
-            if self.items[ind.item].scale.id == "agree5"
+            ind.id for ind in self.indicators.values() if self.items[ind.item].scale.id == "agree5"
         ]
 
     def neighbourhood_names(self) -> list[str]:
@@ -255,9 +251,7 @@ class Codebook:
             raise CodebookError(f"Item {item_id!r} has no bands in the codebook.")
         bands = self.bands[item.bands]
         edges = [b.min - 0.5 for b in bands] + [bands[-1].max + 0.5]
-        return pd.cut(
-            np.asarray(values, dtype=float), bins=edges, labels=[b.label for b in bands]
-        )
+        return pd.cut(np.asarray(values, dtype=float), bins=edges, labels=[b.label for b in bands])
 
 
 def _unknown(kind: str, name: str, known: Iterable[str]) -> str:

@@ -79,24 +79,39 @@ def _decode(path: Path, raw: bytes) -> str:
         if _UTF8_MULTIBYTE.search(raw):
             bad_line = raw[: exc.start].count(b"\n") + 1
             raise_problems(
-                [Problem(None,
-                         "mixed text encodings: some characters are UTF-8 and others are not "
-                         f"(first non-UTF-8 byte {raw[exc.start:exc.start + 1]!r})",
-                         "open the file in a spreadsheet or text editor and save it once as "
-                         "'CSV UTF-8'.", rows=[bad_line], n_rows=1)],
-                str(path), "line")
+                [
+                    Problem(
+                        None,
+                        "mixed text encodings: some characters are UTF-8 and others are not "
+                        f"(first non-UTF-8 byte {raw[exc.start : exc.start + 1]!r})",
+                        "open the file in a spreadsheet or text editor and save it once as "
+                        "'CSV UTF-8'.",
+                        rows=[bad_line],
+                        n_rows=1,
+                    )
+                ],
+                str(path),
+                "line",
+            )
         try:
             return raw.decode("cp1252")
         except UnicodeDecodeError:
-            _fail(path, "the file is not text in UTF-8 or Windows-1252",
-                  "save it as 'CSV UTF-8' from your spreadsheet program.")
+            _fail(
+                path,
+                "the file is not text in UTF-8 or Windows-1252",
+                "save it as 'CSV UTF-8' from your spreadsheet program.",
+            )
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
-        _fail(path, "the file holds binary data, not text", "export the survey as CSV, "
-              "Excel, SPSS, Stata or Parquet, with the matching file extension.")
+        _fail(
+            path,
+            "the file holds binary data, not text",
+            "export the survey as CSV, "
+            "Excel, SPSS, Stata or Parquet, with the matching file extension.",
+        )
     text = _decode(path, raw)
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
@@ -120,17 +135,32 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise_problems(
-            [Problem(", ".join(dupes), "column names appear more than once in the header",
-                     "give every column its own name (delete or rename the repeats).")],
-            str(path))
+            [
+                Problem(
+                    ", ".join(dupes),
+                    "column names appear more than once in the header",
+                    "give every column its own name (delete or rename the repeats).",
+                )
+            ],
+            str(path),
+        )
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=[""], skip_blank_lines=True)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+        )
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+), saw (\d+)", str(exc))
         where = f" on line {m.group(1)} ({m.group(2)} fields)" if m else ""
-        _fail(path, f"a row has more fields than the header{where}",
-              f"the header has {len(header)} columns; check for unquoted separators in text.")
+        _fail(
+            path,
+            f"a row has more fields than the header{where}",
+            f"the header has {len(header)} columns; check for unquoted separators in text.",
+        )
     # A truncated export ends mid-row: the last line has fewer fields than the header.
     last = lines[-1] if lines else ""
     if not text.endswith(("\n", "\r")) and last.strip():
@@ -138,12 +168,19 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
         if len(fields) < len(header):
             n_line = len(lines)
             raise_problems(
-                [Problem(header[len(fields)] if len(fields) < len(header) else None,
-                         f"the last line (line {n_line}) has {len(fields)} of {len(header)} "
-                         "fields and no line end: the file looks truncated",
-                         "export the file again; check the copy finished.",
-                         rows=[n_line], n_rows=1)],
-                str(path), "line")
+                [
+                    Problem(
+                        header[len(fields)] if len(fields) < len(header) else None,
+                        f"the last line (line {n_line}) has {len(fields)} of {len(header)} "
+                        "fields and no line end: the file looks truncated",
+                        "export the file again; check the copy finished.",
+                        rows=[n_line],
+                        n_rows=1,
+                    )
+                ],
+                str(path),
+                "line",
+            )
     # Line numbers as a spreadsheet shows them: the header is line 1.
     nonblank = [i + 1 for i, line in enumerate(lines) if line.strip()]
     row_numbers = np.asarray(nonblank[1 : len(frame) + 1])
@@ -154,25 +191,36 @@ def _read_excel(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, np.n
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        _fail(path, f"the Excel file cannot be opened ({type(exc).__name__}: {exc})",
-              "open it in Excel and save it again as .xlsx.")
+        _fail(
+            path,
+            f"the Excel file cannot be opened ({type(exc).__name__}: {exc})",
+            "open it in Excel and save it again as .xlsx.",
+        )
     names = list(sheets)
     if sheet is not None:
         key = names[sheet] if isinstance(sheet, int) and sheet < len(names) else sheet
         if key not in sheets:
-            _fail(path, f"no sheet {sheet!r} (sheets: {', '.join(names)})",
-                  "name an existing sheet in the mapping file (sheet: ...).")
+            _fail(
+                path,
+                f"no sheet {sheet!r} (sheets: {', '.join(names)})",
+                "name an existing sheet in the mapping file (sheet: ...).",
+            )
         frame = sheets[key]
     else:
         frame = sheets[names[0]]
-        has_design = [n for n, s in sheets.items()
-                      if set(REQUIRED_COLUMNS) <= {str(c).strip() for c in s.columns}]
+        has_design = [
+            n
+            for n, s in sheets.items()
+            if set(REQUIRED_COLUMNS) <= {str(c).strip() for c in s.columns}
+        ]
         if has_design and names[0] not in has_design:
-            _fail(path,
-                  f"the first sheet {names[0]!r} does not hold the survey; sheet "
-                  f"{has_design[0]!r} does",
-                  f"move the data to the first sheet, or add 'sheet: {has_design[0]}' to "
-                  "the mapping file.")
+            _fail(
+                path,
+                f"the first sheet {names[0]!r} does not hold the survey; sheet "
+                f"{has_design[0]!r} does",
+                f"move the data to the first sheet, or add 'sheet: {has_design[0]}' to "
+                "the mapping file.",
+            )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, np.arange(2, len(frame) + 2)
 
@@ -207,8 +255,11 @@ def _read_stat(path: Path, kind: str, cb: Codebook) -> tuple[pd.DataFrame, np.nd
     try:
         frame, meta = reader(str(path), apply_value_formats=False)
     except Exception as exc:  # pyreadstat.ReadstatError and friends
-        _fail(path, f"the {kind.upper() if kind == 'spss' else 'Stata'} file cannot be read "
-              f"({exc})", "export it again from SPSS/Stata, or save as CSV.")
+        _fail(
+            path,
+            f"the {kind.upper() if kind == 'spss' else 'Stata'} file cannot be read ({exc})",
+            "export it again from SPSS/Stata, or save as CSV.",
+        )
     frame = _relabel(frame, meta.variable_value_labels, cb)
     return frame, np.arange(1, len(frame) + 1)
 
@@ -219,16 +270,20 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, bool]:
     try:
         table = pq.read_table(path)
     except Exception as exc:  # ArrowInvalid, OSError on a truncated file
-        _fail(path, f"the Parquet file cannot be read ({exc})",
-              "write it again; a Parquet file that was cut short cannot be read.")
+        _fail(
+            path,
+            f"the Parquet file cannot be read ({exc})",
+            "write it again; a Parquet file that was cut short cannot be read.",
+        )
     meta = table.schema.metadata or {}
     synthetic = meta.get(b"lozells.synthetic") == b"true"
     frame = table.to_pandas()
     return frame, np.arange(1, len(frame) + 1), synthetic
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None,
-               codebook: Codebook | None = None) -> tuple[pd.DataFrame, np.ndarray, bool]:
+def read_table(
+    path: str | Path, *, sheet: str | int | None = None, codebook: Codebook | None = None
+) -> tuple[pd.DataFrame, np.ndarray, bool]:
     """Read a survey file as it is, without validation.
 
     Returns the frame, the row number of each record in the file, and whether the file
@@ -241,8 +296,11 @@ def read_table(path: str | Path, *, sheet: str | int | None = None,
         _fail(p, "this is a folder, not a file", "give the path of the survey file itself.")
     kind = FORMATS.get(p.suffix.lower())
     if kind is None:
-        _fail(p, f"unknown file format {p.suffix or '(no extension)'!r}",
-              f"use one of: {', '.join(sorted(FORMATS))}.")
+        _fail(
+            p,
+            f"unknown file format {p.suffix or '(no extension)'!r}",
+            f"use one of: {', '.join(sorted(FORMATS))}.",
+        )
     if p.stat().st_size == 0:
         _fail(p, "the file is empty (0 bytes)", "export the survey again.")
     cb = codebook or load_codebook()
@@ -281,28 +339,37 @@ def load_mapping(path: str | Path) -> dict:
     if unknown:
         raise SurveyDataError(
             f"Mapping file {p}: unknown keys {sorted(unknown)}; allowed: columns, recode, "
-            "sheet, date_format, synthetic.", path=str(p))
+            "sheet, date_format, synthetic.",
+            path=str(p),
+        )
     return raw
 
 
-def _apply_columns(frame: pd.DataFrame, mapping: dict, source: str, mapping_path: str,
-                   cb: Codebook) -> pd.DataFrame:
+def _apply_columns(
+    frame: pd.DataFrame, mapping: dict, source: str, mapping_path: str, cb: Codebook
+) -> pd.DataFrame:
     columns = mapping.get("columns") or {}
     absent = [c for c in columns if c not in frame.columns]
     problems = []
     if absent:
-        problems.append(Problem(
-            ", ".join(map(str, absent)),
-            f"the mapping file {mapping_path} names column{'s' if len(absent) > 1 else ''} "
-            f"the survey does not have (it has: {', '.join(map(str, frame.columns[:15]))})",
-            "correct the names under 'columns:' in the mapping file."))
+        problems.append(
+            Problem(
+                ", ".join(map(str, absent)),
+                f"the mapping file {mapping_path} names column{'s' if len(absent) > 1 else ''} "
+                f"the survey does not have (it has: {', '.join(map(str, frame.columns[:15]))})",
+                "correct the names under 'columns:' in the mapping file.",
+            )
+        )
     known = set(cb.items) | set(cb.design)
     bad_targets = [t for t in columns.values() if t not in known]
     if bad_targets:
-        problems.append(Problem(
-            ", ".join(map(str, bad_targets)),
-            f"the mapping file {mapping_path} maps onto names the codebook does not have",
-            "map onto codebook item ids (see data/codebook.yaml)."))
+        problems.append(
+            Problem(
+                ", ".join(map(str, bad_targets)),
+                f"the mapping file {mapping_path} maps onto names the codebook does not have",
+                "map onto codebook item ids (see data/codebook.yaml).",
+            )
+        )
     raise_problems(problems, source)
     return frame.rename(columns=columns)
 
@@ -395,8 +462,7 @@ def _is_synthetic_dir(p: Path) -> bool:
         return False
 
 
-def _load_qualitative(path: str | Path | None, default: str, required: list[str]
-                      ) -> pd.DataFrame:
+def _load_qualitative(path: str | Path | None, default: str, required: list[str]) -> pd.DataFrame:
     if path is None or str(path).strip() == "":
         p = synthetic_dir() / default
         if not p.exists():
@@ -408,8 +474,12 @@ def _load_qualitative(path: str | Path | None, default: str, required: list[str]
     frame, rows, _ = read_table(p)
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        _fail(p, f"required columns missing (the file has: {', '.join(frame.columns)})",
-              f"the file needs columns {', '.join(required)}.", ", ".join(missing))
+        _fail(
+            p,
+            f"required columns missing (the file has: {', '.join(frame.columns)})",
+            f"the file needs columns {', '.join(required)}.",
+            ", ".join(missing),
+        )
     synthetic = _is_synthetic_dir(p)
     frame.attrs["synthetic"] = synthetic
     frame.attrs["source"] = str(p)
@@ -423,8 +493,9 @@ def load_listening_events(path: str | Path | None = None) -> pd.DataFrame:
     Needs columns ``excerpt_id``, ``ward``, ``participant_group``, ``codes``
     (semicolon-separated barrier codes) and ``text``.
     """
-    return _load_qualitative(path, "listening_events.csv",
-                             ["excerpt_id", "ward", "participant_group", "codes", "text"])
+    return _load_qualitative(
+        path, "listening_events.csv", ["excerpt_id", "ward", "participant_group", "codes", "text"]
+    )
 
 
 def load_stakeholder_interviews(path: str | Path | None = None) -> pd.DataFrame:
@@ -433,5 +504,6 @@ def load_stakeholder_interviews(path: str | Path | None = None) -> pd.DataFrame:
     Needs columns ``excerpt_id``, ``stakeholder_type``, ``themes`` (semicolon-separated)
     and ``text``.
     """
-    return _load_qualitative(path, "stakeholder_interviews.csv",
-                             ["excerpt_id", "stakeholder_type", "themes", "text"])
+    return _load_qualitative(
+        path, "stakeholder_interviews.csv", ["excerpt_id", "stakeholder_type", "themes", "text"]
+    )

@@ -1005,9 +1005,12 @@ class SurveyDesign:
             data = data.assign(**{lhs: self._indicator(lhs)})
         # patsy reads numpy dtypes only: pandas' nullable columns (the survey's Int8 codes,
         # Float64, boolean) become float64 with NaN, which NA_action="drop" then drops.
-        nullable = [c for c in data.columns if isinstance(data[c].dtype, pd.api.extensions.
-                                                          ExtensionDtype)
-                    and pd.api.types.is_numeric_dtype(data[c].dtype)]
+        nullable = [
+            c
+            for c in data.columns
+            if isinstance(data[c].dtype, pd.api.extensions.ExtensionDtype)
+            and pd.api.types.is_numeric_dtype(data[c].dtype)
+        ]
         if nullable:
             data = data.assign(**{c: data[c].astype("float64") for c in nullable})
         try:

@@ -81,9 +81,15 @@ def comparison_phrase(name: str, value: float, category: str, kind: str = "perce
     return f"not compared with {name} ({v})"
 
 
-def sentence(label: str, estimate: float, lower: float, upper: float, kind: str = "percent",
-             comparators: Sequence[tuple[str, float, str]] = (), polarity: str | None = "higher"
-             ) -> str:
+def sentence(
+    label: str,
+    estimate: float,
+    lower: float,
+    upper: float,
+    kind: str = "percent",
+    comparators: Sequence[tuple[str, float, str]] = (),
+    polarity: str | None = "higher",
+) -> str:
     """``"<label>: <estimate> (<lower> to <upper>), <comparison> and <comparison>."``
 
     For "better"/"worse" the words say the direction of the number (higher or lower),
@@ -110,17 +116,21 @@ def sentence(label: str, estimate: float, lower: float, upper: float, kind: str 
 
 def _name(comparator: str) -> str:
     """A comparator's name as it reads mid-sentence ("similarly deprived areas")."""
-    return comparator if comparator.startswith("England") else comparator[:1].lower() + \
-        comparator[1:]
+    return (
+        comparator if comparator.startswith("England") else comparator[:1].lower() + comparator[1:]
+    )
 
 
 def _suppressed_sentence(label: str, n: float | None, min_n: int) -> str:
-    return (f"{label}: not shown, because fewer than {min_n} people in this selection "
-            "answered the question.")
+    return (
+        f"{label}: not shown, because fewer than {min_n} people in this selection "
+        "answered the question."
+    )
 
 
-def from_comparison(table: pd.DataFrame, min_n: int = 10,
-                    codebook: Codebook | None = None) -> list[Headline]:
+def from_comparison(
+    table: pd.DataFrame, min_n: int = 10, codebook: Codebook | None = None
+) -> list[Headline]:
     """One headline per measure from :func:`lozells_analysis.summaries.benchmark_comparison`
     (all its comparators in one sentence)."""
     from .codebook import load_codebook
@@ -132,18 +142,38 @@ def from_comparison(table: pd.DataFrame, min_n: int = 10,
         if bool(r.get("suppressed", False)):
             out.append(Headline(_suppressed_sentence(r["label"], r.get("n"), min_n), var))
             continue
-        comps = tuple((_name(c), float(v), k) for c, v, k in zip(sub["comparator"],
-                                                          sub["comparator_value"],
-                                                          sub["comparison"], strict=True))
-        text = sentence(r["label"], r["estimate"], r["lower_ci"], r["upper_ci"], "percent",
-                        comps, cb.indicator(var).polarity)
-        out.append(Headline(text, var, float(r["estimate"]), float(r["lower_ci"]),
-                            float(r["upper_ci"]), "percent", comps))
+        comps = tuple(
+            (_name(c), float(v), k)
+            for c, v, k in zip(
+                sub["comparator"], sub["comparator_value"], sub["comparison"], strict=True
+            )
+        )
+        text = sentence(
+            r["label"],
+            r["estimate"],
+            r["lower_ci"],
+            r["upper_ci"],
+            "percent",
+            comps,
+            cb.indicator(var).polarity,
+        )
+        out.append(
+            Headline(
+                text,
+                var,
+                float(r["estimate"]),
+                float(r["lower_ci"]),
+                float(r["upper_ci"]),
+                "percent",
+                comps,
+            )
+        )
     return out
 
 
-def from_means(table: pd.DataFrame, min_n: int = 10,
-               codebook: Codebook | None = None) -> list[Headline]:
+def from_means(
+    table: pd.DataFrame, min_n: int = 10, codebook: Codebook | None = None
+) -> list[Headline]:
     """One headline per ONS4 item from :func:`lozells_analysis.summaries.ons4_comparison`."""
     from .codebook import load_codebook
 
@@ -157,10 +187,26 @@ def from_means(table: pd.DataFrame, min_n: int = 10,
         comps: tuple[tuple[str, float, str], ...] = ()
         if pd.notna(r.get("comparator_value")):
             comps = ((str(r["comparator"]), float(r["comparator_value"]), r["comparison"]),)
-        text = sentence(label, r["estimate"], r["lower_ci"], r["upper_ci"], "mean", comps,
-                        cb.items[r["variable"]].polarity)
-        out.append(Headline(text, r["variable"], float(r["estimate"]), float(r["lower_ci"]),
-                            float(r["upper_ci"]), "mean", comps))
+        text = sentence(
+            label,
+            r["estimate"],
+            r["lower_ci"],
+            r["upper_ci"],
+            "mean",
+            comps,
+            cb.items[r["variable"]].polarity,
+        )
+        out.append(
+            Headline(
+                text,
+                r["variable"],
+                float(r["estimate"]),
+                float(r["lower_ci"]),
+                float(r["upper_ci"]),
+                "mean",
+                comps,
+            )
+        )
     return out
 
 
@@ -178,17 +224,29 @@ def from_trend(by_wave: pd.DataFrame, trend: pd.DataFrame, waves_text: str) -> l
             continue
         first, last = rows.iloc[0], rows.iloc[-1]
         if t["direction"] == "no significant trend":
-            verdict = (f"no clear rise or fall over {waves_text} (p = "
-                       f"{format_number(t['p_value'], 2)})")
+            verdict = (
+                f"no clear rise or fall over {waves_text} (p = {format_number(t['p_value'], 2)})"
+            )
         else:
-            verdict = (f"a clear {'rise' if t['direction'] == 'increasing' else 'fall'} over "
-                       f"{waves_text} (p = {format_number(t['p_value'], 3)})")
+            verdict = (
+                f"a clear {'rise' if t['direction'] == 'increasing' else 'fall'} over "
+                f"{waves_text} (p = {format_number(t['p_value'], 3)})"
+            )
         a = format_interval(first["estimate"], first["lower_ci"], first["upper_ci"])
         b = format_interval(last["estimate"], last["lower_ci"], last["upper_ci"])
-        text = (f"{t['label']}: {a} in wave {int(first['wave'])} and {b} in wave "
-                f"{int(last['wave'])}; {verdict}.")
-        out.append(Headline(text, f"trend:{t['variable']}", float(last["estimate"]),
-                            float(last["lower_ci"]), float(last["upper_ci"])))
+        text = (
+            f"{t['label']}: {a} in wave {int(first['wave'])} and {b} in wave "
+            f"{int(last['wave'])}; {verdict}."
+        )
+        out.append(
+            Headline(
+                text,
+                f"trend:{t['variable']}",
+                float(last["estimate"]),
+                float(last["lower_ci"]),
+                float(last["upper_ci"]),
+            )
+        )
     return out
 
 
@@ -202,8 +260,10 @@ def as_html(headlines: Sequence[Headline] | Sequence[str], intro: str = "") -> H
             continue
         attrs = f' data-measure="{html.escape(h.measure, quote=True)}"'
         if h.estimate is not None:
-            attrs += (f' data-estimate="{h.estimate!r}" data-lower="{h.lower_ci!r}" '
-                      f'data-upper="{h.upper_ci!r}" data-kind="{h.kind}"')
+            attrs += (
+                f' data-estimate="{h.estimate!r}" data-lower="{h.lower_ci!r}" '
+                f'data-upper="{h.upper_ci!r}" data-kind="{h.kind}"'
+            )
         items.append(f'<li class="lozells-headline"{attrs}>{html.escape(h.text)}</li>')
     lead = f"<p>{html.escape(intro)}</p>" if intro else ""
     return Html(f'{lead}<ul class="lozells-headlines">{"".join(items)}</ul>')

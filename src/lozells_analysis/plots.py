@@ -64,11 +64,23 @@ __all__ = [
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette (black last).
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-             "#000000"]
+OKABE_ITO = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+]
 #: Fingertips-style comparison colours, colour-blind safe (with markers as a second cue).
-COMPARISON_COLOURS = {"better": "#0072B2", "similar": "#F0E442", "worse": "#D55E00",
-                      "not compared": "#FFFFFF"}
+COMPARISON_COLOURS = {
+    "better": "#0072B2",
+    "similar": "#F0E442",
+    "worse": "#D55E00",
+    "not compared": "#FFFFFF",
+}
 _COMPARISON_MARKERS = {"better": "^", "similar": "o", "worse": "v", "not compared": "s"}
 GREY = "#777777"
 MAX_WIDTH_IN = 9.0  # 900 px at 100 dpi
@@ -134,16 +146,30 @@ def _join(parts: Sequence[str], limit: int = 40) -> str:
 
 
 # --- showing ------------------------------------------------------------------------------------
-def figure_html(fig: Figure, alt: str | None = None, caption: str | None = None,
-                source: str = "", synthetic: bool = False) -> str:
+def figure_html(
+    fig: Figure,
+    alt: str | None = None,
+    caption: str | None = None,
+    source: str = "",
+    synthetic: bool = False,
+) -> str:
     """The figure as an HTML ``<figure>``: embedded PNG, alt text, caption with its source.
 
     ``alt`` defaults to the description the chart function stored in ``fig.lozells_alt``.
     """
     alt = alt or getattr(fig, "lozells_alt", "") or "Chart"
     if synthetic:
-        fig.text(0.99, 0.01, "SYNTHETIC DATA", ha="right", va="bottom", fontsize=9,
-                 color="#D55E00", alpha=0.8, fontweight="bold")
+        fig.text(
+            0.99,
+            0.01,
+            "SYNTHETIC DATA",
+            ha="right",
+            va="bottom",
+            fontsize=9,
+            color="#D55E00",
+            alpha=0.8,
+            fontweight="bold",
+        )
         alt = f"{alt} (Synthetic data.)"
     png = _png(fig)
     width_px = int(round(fig.get_figwidth() * DPI))
@@ -168,8 +194,14 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def show(fig: Figure, alt: str | None = None, caption: str | None = None, source: str = "",
-         synthetic: bool | None = None, data: pd.DataFrame | None = None) -> None:
+def show(
+    fig: Figure,
+    alt: str | None = None,
+    caption: str | None = None,
+    source: str = "",
+    synthetic: bool | None = None,
+    data: pd.DataFrame | None = None,
+) -> None:
     """Display ``fig`` in the notebook as a captioned figure with alt text, then close it.
 
     Parameters
@@ -200,9 +232,14 @@ def show(fig: Figure, alt: str | None = None, caption: str | None = None, source
     text = figure_html(fig, alt=alt, caption=caption, source=source, synthetic=synthetic)
     png = _png(fig)
     plt.close(fig)
-    display({"text/html": text, "image/png": png,
-             "text/plain": f"[Figure: {alt or getattr(fig, 'lozells_alt', '')}]"},
-            raw=True)  # type: ignore[no-untyped-call]  # IPython's display() is unannotated
+    display(
+        {
+            "text/html": text,
+            "image/png": png,
+            "text/plain": f"[Figure: {alt or getattr(fig, 'lozells_alt', '')}]",
+        },
+        raw=True,
+    )  # type: ignore[no-untyped-call]  # IPython's display() is unannotated
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -254,8 +291,15 @@ def dot_interval(
                 y = i + offsets[k]
                 who = f"{cat}" + (f", {level}" if hue else "")
                 if sup[m][0]:
-                    ax.text(0.01, y, "suppressed (too few respondents)", va="center",
-                            fontsize=8, color=GREY, transform=ax.get_yaxis_transform())
+                    ax.text(
+                        0.01,
+                        y,
+                        "suppressed (too few respondents)",
+                        va="center",
+                        fontsize=8,
+                        color=GREY,
+                        transform=ax.get_yaxis_transform(),
+                    )
                     alt_parts.append(f"{who} suppressed")
                     continue
                 lo, hi = row.get("lower_ci", np.nan), row.get("upper_ci", np.nan)
@@ -272,10 +316,22 @@ def dot_interval(
                 r = reference[reference["population"] == pop]
                 ys = [cats.index(c) for c in r[category] if c in cats]
                 xs = [v for c, v in zip(r[category], r["value"], strict=True) if c in cats]
-                ax.plot(xs, ys, markers[j % 4], mfc="white", mec="#000000" if j == 0 else GREY,
-                        mew=1.5, ms=7, ls="none", label=str(pop))
-                alt_parts += [f"{c}: {pop} {_fmt(v, percent)}"
-                              for c, v in zip(r[category], r["value"], strict=True) if c in cats]
+                ax.plot(
+                    xs,
+                    ys,
+                    markers[j % 4],
+                    mfc="white",
+                    mec="#000000" if j == 0 else GREY,
+                    mew=1.5,
+                    ms=7,
+                    ls="none",
+                    label=str(pop),
+                )
+                alt_parts += [
+                    f"{c}: {pop} {_fmt(v, percent)}"
+                    for c, v in zip(r[category], r["value"], strict=True)
+                    if c in cats
+                ]
         ax.set_yticks(range(len(cats)), [_wrap(c) for c in cats])
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
@@ -288,8 +344,13 @@ def dot_interval(
         if title:
             ax.set_title(title, loc="left")
         if hue or reference is not None or len(cats) > 0:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if height < 4 else -0.08),
-                      ncol=min(4, nh + len(ref_pops)), frameon=False, fontsize=8)
+            ax.legend(
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.18 if height < 4 else -0.08),
+                ncol=min(4, nh + len(ref_pops)),
+                frameon=False,
+                fontsize=8,
+            )
     by = f" by {category.replace('_', ' ')}" if category else ""
     _describe(fig, f"Dot-and-interval chart of {xlabel}{by}: {_join(alt_parts)}.")
     return fig
@@ -332,27 +393,50 @@ def trend_small_multiples(
         for k, f in enumerate(facets):
             ax = axes[k // ncols, k % ncols]
             sub = table[(table[facet] == f).to_numpy() & ~_suppressed(table)].sort_values(x)
-            ax.fill_between(sub[x], sub["lower_ci"], sub["upper_ci"], color=OKABE_ITO[0],
-                            alpha=0.2, lw=0)
-            ax.errorbar(sub[x], sub["estimate"], yerr=[sub["estimate"] - sub["lower_ci"],
-                                                       sub["upper_ci"] - sub["estimate"]],
-                        fmt="o-", color=OKABE_ITO[0], ms=5, capsize=3, lw=1.8,
-                        label="This survey (with interval)")
+            ax.fill_between(
+                sub[x], sub["lower_ci"], sub["upper_ci"], color=OKABE_ITO[0], alpha=0.2, lw=0
+            )
+            ax.errorbar(
+                sub[x],
+                sub["estimate"],
+                yerr=[sub["estimate"] - sub["lower_ci"], sub["upper_ci"] - sub["estimate"]],
+                fmt="o-",
+                color=OKABE_ITO[0],
+                ms=5,
+                capsize=3,
+                lw=1.8,
+                label="This survey (with interval)",
+            )
             label = facet_labels.get(f, f)
             ax.set_title(_wrap(label, 48), loc="left", fontsize=9.5)
             kind = "percent" if percent else "mean"
-            pts = [f"{x_labels.get(v, v)} {format_interval(e, lo, hi, kind)}"
-                   for v, e, lo, hi in zip(sub[x], sub["estimate"], sub["lower_ci"],
-                                           sub["upper_ci"], strict=True)]
+            pts = [
+                f"{x_labels.get(v, v)} {format_interval(e, lo, hi, kind)}"
+                for v, e, lo, hi in zip(
+                    sub[x], sub["estimate"], sub["lower_ci"], sub["upper_ci"], strict=True
+                )
+            ]
             alt_parts.append(f"{label}: " + ", ".join(map(str, pts)))
             if reference is not None:
                 r = reference[reference[facet] == f].sort_values(x)
                 if len(r):
-                    ax.plot(r[x], r["value"], "s--", color=OKABE_ITO[5], ms=5, lw=1.4,
-                            mfc="white", label=reference_label)
-                    alt_parts.append(f"{reference_label} " + ", ".join(
-                        f"{x_labels.get(v, v)} {_fmt(val, percent)}"
-                        for v, val in zip(r[x], r["value"], strict=True)))
+                    ax.plot(
+                        r[x],
+                        r["value"],
+                        "s--",
+                        color=OKABE_ITO[5],
+                        ms=5,
+                        lw=1.4,
+                        mfc="white",
+                        label=reference_label,
+                    )
+                    alt_parts.append(
+                        f"{reference_label} "
+                        + ", ".join(
+                            f"{x_labels.get(v, v)} {_fmt(val, percent)}"
+                            for v, val in zip(r[x], r["value"], strict=True)
+                        )
+                    )
             ax.set_xticks(xs_all, [str(x_labels.get(v, v)) for v in xs_all])
             if percent:
                 ax.set_ylim(0, 1)
@@ -369,10 +453,17 @@ def trend_small_multiples(
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                 handles.setdefault(lab, h)
                 labels[lab] = lab
-        fig.legend(list(handles.values()), list(handles), loc="outside lower center",
-                   ncol=2, frameon=False, fontsize=8)
-    _describe(fig, "Small-multiple line charts by " + xlabel.lower() + ". "
-                   + _join(alt_parts, 20) + ".")
+        fig.legend(
+            list(handles.values()),
+            list(handles),
+            loc="outside lower center",
+            ncol=2,
+            frameon=False,
+            fontsize=8,
+        )
+    _describe(
+        fig, "Small-multiple line charts by " + xlabel.lower() + ". " + _join(alt_parts, 20) + "."
+    )
     return fig
 
 
@@ -404,24 +495,50 @@ def spine_chart(
         for i, row in enumerate(table.itertuples(index=False)):
             rec = row._asdict()
             centre = rec[comparator]
-            span = max(abs(rec["max"] - centre), abs(rec["min"] - centre),
-                       abs(rec[value] - centre), 1e-9)
+            span = max(
+                abs(rec["max"] - centre), abs(rec["min"] - centre), abs(rec[value] - centre), 1e-9
+            )
 
             def scale(v: float, centre: float = centre, span: float = span) -> float:
                 return (v - centre) / span
 
-            ax.barh(i, scale(rec["max"]) - scale(rec["min"]), left=scale(rec["min"]),
-                    color="#DDDDDD", height=0.6)
-            ax.barh(i, scale(rec["q75"]) - scale(rec["q25"]), left=scale(rec["q25"]),
-                    color="#9E9E9E", height=0.6)
+            ax.barh(
+                i,
+                scale(rec["max"]) - scale(rec["min"]),
+                left=scale(rec["min"]),
+                color="#DDDDDD",
+                height=0.6,
+            )
+            ax.barh(
+                i,
+                scale(rec["q75"]) - scale(rec["q25"]),
+                left=scale(rec["q25"]),
+                color="#9E9E9E",
+                height=0.6,
+            )
             comp = str(rec.get(comparison) or "not compared")
-            ax.plot(scale(rec[value]), i, _COMPARISON_MARKERS.get(comp, "o"), ms=10,
-                    mfc=COMPARISON_COLOURS.get(comp, "#FFFFFF"), mec="#000000", mew=1)
-            ax.text(1.08, i, f"{_fmt(rec[value], True)} vs {_fmt(centre, True)}", va="center",
-                    fontsize=8, transform=ax.get_yaxis_transform())
-            alt_parts.append(f"{rec[indicator]}: {area} {_fmt(rec[value], True)}, {comparator} "
-                             f"{_fmt(centre, True)}, {comp}; areas range "
-                             f"{_fmt(rec['min'], True)} to {_fmt(rec['max'], True)}")
+            ax.plot(
+                scale(rec[value]),
+                i,
+                _COMPARISON_MARKERS.get(comp, "o"),
+                ms=10,
+                mfc=COMPARISON_COLOURS.get(comp, "#FFFFFF"),
+                mec="#000000",
+                mew=1,
+            )
+            ax.text(
+                1.08,
+                i,
+                f"{_fmt(rec[value], True)} vs {_fmt(centre, True)}",
+                va="center",
+                fontsize=8,
+                transform=ax.get_yaxis_transform(),
+            )
+            alt_parts.append(
+                f"{rec[indicator]}: {area} {_fmt(rec[value], True)}, {comparator} "
+                f"{_fmt(centre, True)}, {comp}; areas range "
+                f"{_fmt(rec['min'], True)} to {_fmt(rec['max'], True)}"
+            )
         ax.axvline(0, color="#000000", lw=1.5)
         ax.set_yticks(range(n), [_wrap(t, 34) for t in table[indicator]])
         ax.invert_yaxis()
@@ -433,15 +550,25 @@ def spine_chart(
         from matplotlib.patches import Patch
 
         handles: list[Artist] = [
-            Line2D([], [], ls="none", marker=_COMPARISON_MARKERS[c], ms=8,
-                   mfc=COMPARISON_COLOURS[c], mec="#000000",
-                   label=f"{area}: {c} than {comparator}" if c != "similar"
-                   and c != "not compared" else f"{area}: {c}")
-            for c in ("better", "similar", "worse")]
-        handles += [Patch(color="#DDDDDD", label="Range across neighbourhoods"),
-                    Patch(color="#9E9E9E", label="Middle half of neighbourhoods")]
-        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False,
-                   fontsize=8)
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker=_COMPARISON_MARKERS[c],
+                ms=8,
+                mfc=COMPARISON_COLOURS[c],
+                mec="#000000",
+                label=f"{area}: {c} than {comparator}"
+                if c != "similar" and c != "not compared"
+                else f"{area}: {c}",
+            )
+            for c in ("better", "similar", "worse")
+        ]
+        handles += [
+            Patch(color="#DDDDDD", label="Range across neighbourhoods"),
+            Patch(color="#9E9E9E", label="Middle half of neighbourhoods"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=8)
     _describe(fig, f"Spine chart for {area} against {comparator}. " + _join(alt_parts) + ".")
     return fig
 
@@ -473,11 +600,19 @@ def frequency_chart(
             sub = table[m]
             ys = [cats.index(c) - 0.4 + h * (k + 0.5) for c in sub[category]]
             vals = np.where(sup[m], 0.0, sub[value].astype(float).fillna(0).to_numpy())
-            ax.barh(ys, vals, height=h * 0.95, color=OKABE_ITO[k % len(OKABE_ITO)],
-                    label=str(lev) if hue else None)
+            ax.barh(
+                ys,
+                vals,
+                height=h * 0.95,
+                color=OKABE_ITO[k % len(OKABE_ITO)],
+                label=str(lev) if hue else None,
+            )
             for y, v, s, c in zip(ys, vals, sup[m], sub[category], strict=True):
-                shown = "suppressed" if s else (format_interval(v, None, None)
-                                                if percent else format_number(v, 0))
+                shown = (
+                    "suppressed"
+                    if s
+                    else (format_interval(v, None, None) if percent else format_number(v, 0))
+                )
                 if len(hues) <= 3:
                     ax.text(v, y, f" {shown}", va="center", fontsize=7.5)
                 alt_parts.append(f"{c}{', ' + str(lev) if hue else ''} {shown}")
@@ -490,16 +625,26 @@ def frequency_chart(
         if title:
             ax.set_title(title, loc="left")
         if hue:
-            fig.legend(loc="outside lower center", ncol=min(4, len(hues)), frameon=False,
-                       fontsize=8)
-    _describe(fig, f"Bar chart of {xlabel.lower()} by {category.replace('_', ' ')}: "
-              + _join(alt_parts) + ".")
+            fig.legend(
+                loc="outside lower center", ncol=min(4, len(hues)), frameon=False, fontsize=8
+            )
+    _describe(
+        fig,
+        f"Bar chart of {xlabel.lower()} by {category.replace('_', ' ')}: "
+        + _join(alt_parts)
+        + ".",
+    )
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, xlabel: str = "", ylabel: str = "",
-            value_label: str = "Number of excerpts", title: str = "",
-            mask_diagonal: bool = True) -> Figure:
+def heatmap(
+    matrix: pd.DataFrame,
+    xlabel: str = "",
+    ylabel: str = "",
+    value_label: str = "Number of excerpts",
+    title: str = "",
+    mask_diagonal: bool = True,
+) -> Figure:
     """A labelled heatmap (e.g. how often two codes were raised together).
 
     Uses the sequential, colour-blind-safe ``cividis`` map, with each cell's number written
@@ -511,17 +656,27 @@ def heatmap(matrix: pd.DataFrame, xlabel: str = "", ylabel: str = "",
     with _style():
         fig, axes = _new_figure(min(MAX_WIDTH_IN, 2.5 + 0.55 * n), 1.8 + 0.45 * n)
         ax = axes[0, 0]
-        square = matrix.shape[0] == matrix.shape[1] and list(matrix.index) == list(
-            matrix.columns)
+        square = matrix.shape[0] == matrix.shape[1] and list(matrix.index) == list(matrix.columns)
         mask = np.eye(len(matrix), dtype=bool) if (mask_diagonal and square) else None
-        sns.heatmap(matrix.astype(float), ax=ax, cmap="cividis", annot=True, fmt=".0f",
-                    mask=mask,
-                    annot_kws={"fontsize": 7}, linewidths=0.5, linecolor="white",
-                    cbar_kws={"label": value_label, "shrink": 0.7}, square=False)
-        ax.set_xticklabels([_wrap(t.get_text(), 22) for t in ax.get_xticklabels()],
-                           rotation=90, fontsize=8)
-        ax.set_yticklabels([_wrap(t.get_text(), 40) for t in ax.get_yticklabels()],
-                           rotation=0, fontsize=8)
+        sns.heatmap(
+            matrix.astype(float),
+            ax=ax,
+            cmap="cividis",
+            annot=True,
+            fmt=".0f",
+            mask=mask,
+            annot_kws={"fontsize": 7},
+            linewidths=0.5,
+            linecolor="white",
+            cbar_kws={"label": value_label, "shrink": 0.7},
+            square=False,
+        )
+        ax.set_xticklabels(
+            [_wrap(t.get_text(), 22) for t in ax.get_xticklabels()], rotation=90, fontsize=8
+        )
+        ax.set_yticklabels(
+            [_wrap(t.get_text(), 40) for t in ax.get_yticklabels()], rotation=0, fontsize=8
+        )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if title:
@@ -529,14 +684,22 @@ def heatmap(matrix: pd.DataFrame, xlabel: str = "", ylabel: str = "",
     stacked = matrix.where(np.triu(np.ones(matrix.shape, bool), 1)).stack().dropna()
     top = stacked.sort_values(ascending=False).head(5)
     pairs = "; ".join(f"{a} with {b} {int(v)}" for (a, b), v in top.items())
-    _describe(fig, f"Heatmap of {value_label.lower()} for {matrix.shape[0]} by "
-                   f"{matrix.shape[1]} categories. Most frequent pairs: {pairs}.")
+    _describe(
+        fig,
+        f"Heatmap of {value_label.lower()} for {matrix.shape[0]} by "
+        f"{matrix.shape[1]} categories. Most frequent pairs: {pairs}.",
+    )
     return fig
 
 
-def histogram(values: pd.Series | np.ndarray, xlabel: str, ylabel: str = "Respondents",
-              bins: int = 30, title: str = "", marks: Mapping[str, float] | None = None
-              ) -> Figure:
+def histogram(
+    values: pd.Series | np.ndarray,
+    xlabel: str,
+    ylabel: str = "Respondents",
+    bins: int = 30,
+    title: str = "",
+    marks: Mapping[str, float] | None = None,
+) -> Figure:
     """A histogram (e.g. of survey weights), with optional labelled vertical marks."""
     v = pd.Series(values, dtype=float).dropna()
     with _style():
@@ -552,15 +715,22 @@ def histogram(values: pd.Series | np.ndarray, xlabel: str, ylabel: str = "Respon
         if title:
             ax.set_title(title, loc="left")
     q = v.quantile([0, 0.25, 0.5, 0.75, 1]).to_numpy()
-    _describe(fig, f"Histogram of {xlabel.lower()} for {len(v):,} values: minimum "
-                   f"{q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
-                   f"quartile {q[3]:.2f}, maximum {q[4]:.2f}.")
+    _describe(
+        fig,
+        f"Histogram of {xlabel.lower()} for {len(v):,} values: minimum "
+        f"{q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
+        f"quartile {q[3]:.2f}, maximum {q[4]:.2f}.",
+    )
     return fig
 
 
-def coefficient_chart(table: pd.DataFrame, labels: Mapping[str, str] | None = None,
-                      xlabel: str = "Difference (with interval)", null: float = 0.0,
-                      log_scale: bool = False) -> Figure:
+def coefficient_chart(
+    table: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    xlabel: str = "Difference (with interval)",
+    null: float = 0.0,
+    log_scale: bool = False,
+) -> Figure:
     """Regression terms with their intervals against the line of no difference.
 
     ``table`` has ``term, estimate, lower_ci, upper_ci`` (e.g. odds ratios with
@@ -578,14 +748,19 @@ def coefficient_chart(table: pd.DataFrame, labels: Mapping[str, str] | None = No
             colour = GREY if crosses else OKABE_ITO[0]
             ax.plot([r["lower_ci"], r["upper_ci"]], [i, i], color=colour, lw=2)
             ax.plot(r["estimate"], i, "o", color=colour, ms=6)
-            alt.append(f"{names[i]} "
-                       + format_interval(r["estimate"], r["lower_ci"], r["upper_ci"], "ratio"))
+            alt.append(
+                f"{names[i]} "
+                + format_interval(r["estimate"], r["lower_ci"], r["upper_ci"], "ratio")
+            )
         ax.axvline(null, color="#000000", lw=1, ls="--")
         if log_scale:
             ax.set_xscale("log")
         ax.set_yticks(range(len(t)), [_wrap(n, 40) for n in names])
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
-    _describe(fig, f"Chart of {xlabel.lower()} for {len(t)} terms; grey terms' intervals "
-                   f"include {null:g} (no clear difference): " + _join(alt) + ".")
+    _describe(
+        fig,
+        f"Chart of {xlabel.lower()} for {len(t)} terms; grey terms' intervals "
+        f"include {null:g} (no clear difference): " + _join(alt) + ".",
+    )
     return fig

@@ -72,8 +72,10 @@ def _load_coding_frame(path: str) -> CodingFrame:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
     def parse(section: str) -> dict[str, Code]:
-        return {k: Code(k, v["label"], v.get("stage"), v.get("description"))
-                for k, v in (raw.get(section) or {}).items()}
+        return {
+            k: Code(k, v["label"], v.get("stage"), v.get("description"))
+            for k, v in (raw.get(section) or {}).items()
+        }
 
     return CodingFrame(parse("barriers"), parse("themes"))
 
@@ -93,8 +95,12 @@ def load_coding_frame(path: str | Path | None = None) -> CodingFrame:
 
 
 # --- counting -----------------------------------------------------------------------------------
-def explode_codes(excerpts: pd.DataFrame, column: str = "codes", kind: str = "barriers",
-                  coding_frame: CodingFrame | None = None) -> pd.DataFrame:
+def explode_codes(
+    excerpts: pd.DataFrame,
+    column: str = "codes",
+    kind: str = "barriers",
+    coding_frame: CodingFrame | None = None,
+) -> pd.DataFrame:
     """One row per (excerpt, code) from the ``;``-separated ``column``, checked.
 
     Raises
@@ -112,8 +118,10 @@ def explode_codes(excerpts: pd.DataFrame, column: str = "codes", kind: str = "ba
     """
     codes = (coding_frame or load_coding_frame()).frame(kind)
     if column not in excerpts.columns:
-        raise SurveyDataError(f"The excerpts have no {column!r} column; columns present: "
-                              f"{', '.join(excerpts.columns)}.")
+        raise SurveyDataError(
+            f"The excerpts have no {column!r} column; columns present: "
+            f"{', '.join(excerpts.columns)}."
+        )
     long = excerpts.assign(code=excerpts[column].fillna("").astype(str).str.split(";"))
     long = long.explode("code")
     long["code"] = long["code"].str.strip()
@@ -177,16 +185,20 @@ def code_frequencies(
     long = explode_codes(excerpts, column, kind, cf)
     keys = [by] if by else []
     if by and by not in excerpts.columns:
-        raise ParameterError(f"by={by!r} is not a column of the excerpts; columns: "
-                             f"{', '.join(excerpts.columns)}.")
+        raise ParameterError(
+            f"by={by!r} is not a column of the excerpts; columns: {', '.join(excerpts.columns)}."
+        )
     if by:
         totals = excerpts.groupby(by, observed=True, sort=True)["excerpt_id"].nunique()
         groups = list(totals.index)
     else:
         totals = pd.Series({None: excerpts["excerpt_id"].nunique()})
         groups = [None]
-    counts = (long.groupby(keys + ["code"], observed=True)["excerpt_id"].nunique()
-              if keys else long.groupby("code")["excerpt_id"].nunique())
+    counts = (
+        long.groupby(keys + ["code"], observed=True)["excerpt_id"].nunique()
+        if keys
+        else long.groupby("code")["excerpt_id"].nunique()
+    )
     overall = long.groupby("code")["excerpt_id"].nunique().reindex(list(codes), fill_value=0)
     order = list(overall.sort_values(ascending=False, kind="stable").index)
     rows = []
@@ -199,8 +211,12 @@ def code_frequencies(
             if kind == "barriers":
                 rec["stage"] = codes[c].stage
             small = total < min_n
-            rec.update(n_excerpts=np.nan if small else n, group_excerpts=total,
-                       percent=np.nan if small or total == 0 else n / total, suppressed=small)
+            rec.update(
+                n_excerpts=np.nan if small else n,
+                group_excerpts=total,
+                percent=np.nan if small or total == 0 else n / total,
+                suppressed=small,
+            )
             rows.append(rec)
     out = pd.DataFrame(rows)
     from .design import wilson_score_interval
@@ -209,8 +225,11 @@ def code_frequencies(
     out["upper_ci"] = np.nan
     ok = out["percent"].notna().to_numpy()
     if ok.any():
-        ci = wilson_score_interval(out.loc[ok, "n_excerpts"].astype(float).to_numpy(),
-                                   out.loc[ok, "group_excerpts"].astype(float).to_numpy(), level)
+        ci = wilson_score_interval(
+            out.loc[ok, "n_excerpts"].astype(float).to_numpy(),
+            out.loc[ok, "group_excerpts"].astype(float).to_numpy(),
+            level,
+        )
         out.loc[ok, "lower_ci"] = ci["lower_ci"].to_numpy()
         out.loc[ok, "upper_ci"] = ci["upper_ci"].to_numpy()
     out["estimate"] = out["percent"]
@@ -218,8 +237,13 @@ def code_frequencies(
     return out
 
 
-def co_occurrence(excerpts: pd.DataFrame, column: str = "codes", kind: str = "barriers",
-                  labels: bool = True, coding_frame: CodingFrame | None = None) -> pd.DataFrame:
+def co_occurrence(
+    excerpts: pd.DataFrame,
+    column: str = "codes",
+    kind: str = "barriers",
+    labels: bool = True,
+    coding_frame: CodingFrame | None = None,
+) -> pd.DataFrame:
     """How many excerpts raised each pair of codes together (the diagonal: each code at all).
 
     Examples
@@ -248,9 +272,7 @@ def co_occurrence(excerpts: pd.DataFrame, column: str = "codes", kind: str = "ba
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # UK phone numbers: +44 or 0, then 9-10 more digits with optional spaces, dots, hyphens or
 # brackets between them (07700 900123, 0121 496 1234, 020 7946 0000, +44 (0)7700 900 123).
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)(?:[\s.\-()]{0,2}\d){9,10}(?!\d)"
-)
+_PHONE = re.compile(r"(?<![\w+])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)(?:[\s.\-()]{0,2}\d){9,10}(?!\d)")
 # UK postcodes (outward code, space optional, inward code), e.g. B19 4AB, SW1A 1AA, b6 7nx.
 _POSTCODE = re.compile(
     r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE
@@ -260,12 +282,62 @@ _NAME_WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
 _NAME = rf"(?:{_TITLE}\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}"
 # Words that start a sentence or name an institution, never a person on their own.
 _NOT_NAMES = {
-    "I", "The", "They", "She", "He", "We", "You", "It", "My", "Our", "Your", "Their", "His",
-    "Her", "This", "That", "There", "Then", "Everyone", "Nobody", "Someone", "Somebody",
-    "People", "Nobody's", "And", "But", "So", "If", "When", "Mum", "Dad", "Council", "NHS",
-    "Doctor", "Nurse", "GP", "Hospital", "Surgery", "Reception", "Receptionist", "Staff",
-    "Everybody", "Anyone", "Anybody", "One", "Some", "Another", "Monday", "Tuesday",
-    "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Yesterday", "Today",
+    "I",
+    "The",
+    "They",
+    "She",
+    "He",
+    "We",
+    "You",
+    "It",
+    "My",
+    "Our",
+    "Your",
+    "Their",
+    "His",
+    "Her",
+    "This",
+    "That",
+    "There",
+    "Then",
+    "Everyone",
+    "Nobody",
+    "Someone",
+    "Somebody",
+    "People",
+    "Nobody's",
+    "And",
+    "But",
+    "So",
+    "If",
+    "When",
+    "Mum",
+    "Dad",
+    "Council",
+    "NHS",
+    "Doctor",
+    "Nurse",
+    "GP",
+    "Hospital",
+    "Surgery",
+    "Reception",
+    "Receptionist",
+    "Staff",
+    "Everybody",
+    "Anyone",
+    "Anybody",
+    "One",
+    "Some",
+    "Another",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Yesterday",
+    "Today",
 }
 _CUE_BEFORE = re.compile(
     r"(?i:\b(my name is|my name's|i am called|i'm called|call me|this is|ask|tell|speak to|"
@@ -286,7 +358,7 @@ def _name_sub(match: re.Match, group: int) -> str:
         return match.group(0)
     whole = match.group(0)
     start = match.start(group) - match.start(0)
-    return whole[:start] + "[name]" + whole[start + len(name):]
+    return whole[:start] + "[name]" + whole[start + len(name) :]
 
 
 def redact(text: object) -> str:
@@ -345,8 +417,9 @@ def quotes(
     cf = coding_frame or load_coding_frame()
     frame = cf.frame(kind)
     if code not in frame:
-        raise ParameterError(f"Unknown {kind[:-1]} code {code!r}. Known codes: "
-                             f"{', '.join(frame)}.")
+        raise ParameterError(
+            f"Unknown {kind[:-1]} code {code!r}. Known codes: {', '.join(frame)}."
+        )
     long = explode_codes(excerpts, column, kind, cf)
     ids = long.loc[long["code"] == code, "excerpt_id"]
     sub = excerpts[excerpts["excerpt_id"].isin(ids)].copy()

@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 
-
 def _cb(codebook: Any) -> Any:
     if codebook is not None:
         return codebook

@@ -54,21 +54,38 @@ PHONE = re.compile(
     r"(?<![\w.,])(?:"
     r"(?:\+44\s?\(?0?\)?\s?|\(?0)7\d{3}\)?[\s-]?\d{3}[\s-]?\d{3}"  # mobiles
     r"|(?:\+44\s?\(?0?\)?\s?|\(?0)(?:1\d{2,4}|2\d)\)?[\s-]?\d{3,4}[\s-]?\d{3,4}"  # landlines
-    r")(?!\w|[.,]\d)")
+    r")(?!\w|[.,]\d)"
+)
 POSTCODE = re.compile(
     r"(?<![A-Za-z0-9])(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR)\s?\d[ABD-HJLNP-UW-Z]{2}"
-    r"(?![A-Za-z0-9])")
+    r"(?![A-Za-z0-9])"
+)
 N_EQUALS = re.compile(r"(?<![A-Za-z_])n\s*=\s*(\d[\d,]*)(?![\d.])", re.I)
 N_PEOPLE = re.compile(
-    r"(?<![\d.,])(\d{1,3})\s+(?:respondents?|responses?|people|residents?)\b", re.I)
+    r"(?<![\d.,])(\d{1,3})\s+(?:respondents?|responses?|people|residents?)\b", re.I
+)
 THRESHOLD_WORDS = re.compile(
-    r"(?:fewer than|less than|under|at least|minimum of|below|min_n|more than|over)\s*$",
-    re.I)
+    r"(?:fewer than|less than|under|at least|minimum of|below|min_n|more than|over)\s*$", re.I
+)
 COUNT_HEADER = re.compile(r"^(?:n|count|counts)$|respondent|responses|number of", re.I)
 LEAD_IN = re.compile(r"\b(?:number|count)s? of (?:respon|people|resident|participant)", re.I)
 ID_HEADER = re.compile(r"^respondent[\s_-]*id$|^id$", re.I)
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "param",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 @dataclass(frozen=True)
@@ -210,8 +227,12 @@ def _personal(texts: Iterable[_Text], names: Sequence[str]) -> list[Finding]:
     found = []
     name_patterns = [(n, re.compile(rf"(?<!\w){re.escape(n)}(?!\w)")) for n in names]
     for item in texts:
-        for kind, pattern in (("respondent-id", RESPONDENT_ID), ("email", EMAIL),
-                              ("phone", PHONE), ("postcode", POSTCODE)):
+        for kind, pattern in (
+            ("respondent-id", RESPONDENT_ID),
+            ("email", EMAIL),
+            ("phone", PHONE),
+            ("postcode", POSTCODE),
+        ):
             for match in pattern.finditer(item.text):
                 found.append(Finding(kind, item.where, _mask(match.group(0))))
         for name, pattern in name_patterns:
@@ -251,8 +272,7 @@ def _counts_respondents(table: _Table) -> bool:
     return any(COUNT_HEADER.search(table.caption) or LEAD_IN.search(s) for s in sentences)
 
 
-def _table_findings(tables: Sequence[_Table], min_n: int, max_rows: int | None
-                    ) -> list[Finding]:
+def _table_findings(tables: Sequence[_Table], min_n: int, max_rows: int | None) -> list[Finding]:
     found = []
     for number, table in enumerate(tables, start=1):
         label = f"table {number}" + (f" ({table.caption[:60]})" if table.caption else "")
@@ -268,8 +288,11 @@ def _table_findings(tables: Sequence[_Table], min_n: int, max_rows: int | None
         if any(ID_HEADER.search(h.replace("_", " ").strip()) for h in headers) and body:
             found.append(Finding("respondent-column", label, "a respondent identifier column"))
         if max_rows is not None and len(body) > max_rows:
-            found.append(Finding("respondent-level-table", label,
-                                 f"{len(body)} rows (more than {max_rows})"))
+            found.append(
+                Finding(
+                    "respondent-level-table", label, f"{len(body)} rows (more than {max_rows})"
+                )
+            )
         whole = _counts_respondents(table)
         for row in body:
             for i, (text, is_th) in enumerate(row):
@@ -283,8 +306,9 @@ def _table_findings(tables: Sequence[_Table], min_n: int, max_rows: int | None
     return found
 
 
-def scan_html(text: str, min_n: int = 10, *, names: Sequence[str] | None = None,
-              max_rows: int | None = None) -> list[Finding]:
+def scan_html(
+    text: str, min_n: int = 10, *, names: Sequence[str] | None = None, max_rows: int | None = None
+) -> list[Finding]:
     """Scan an HTML page (as text); see the module docstring for what is looked for.
 
     Parameters
@@ -319,24 +343,36 @@ def scan_html(text: str, min_n: int = 10, *, names: Sequence[str] | None = None,
     collector = _Collector()
     collector.feed(text)
     collector.close()
-    return (_personal(collector.texts, names) + _narrative_counts(collector.texts, min_n)
-            + _table_findings(collector.tables, min_n, max_rows))
+    return (
+        _personal(collector.texts, names)
+        + _narrative_counts(collector.texts, min_n)
+        + _table_findings(collector.tables, min_n, max_rows)
+    )
 
 
-def scan_report(html_path: str | Path, min_n: int = 10, *, names: Sequence[str] | None = None,
-                max_rows: int | None = None) -> list[Finding]:
+def scan_report(
+    html_path: str | Path,
+    min_n: int = 10,
+    *,
+    names: Sequence[str] | None = None,
+    max_rows: int | None = None,
+) -> list[Finding]:
     """Scan one rendered report file; each :class:`Finding` carries the file's name.
 
     See :func:`scan_html` for the parameters.
     """
     path = Path(html_path)
-    findings = scan_html(path.read_text(encoding="utf-8"), min_n, names=names,
-                         max_rows=max_rows)
+    findings = scan_html(path.read_text(encoding="utf-8"), min_n, names=names, max_rows=max_rows)
     return [Finding(f.kind, f.where, f.value, path.name) for f in findings]
 
 
-def scan_folder(folder: str | Path, min_n: int = 10, *, names: Sequence[str] | None = None,
-                max_rows: int | None = None) -> list[Finding]:
+def scan_folder(
+    folder: str | Path,
+    min_n: int = 10,
+    *,
+    names: Sequence[str] | None = None,
+    max_rows: int | None = None,
+) -> list[Finding]:
     """Scan every ``*.html`` report in ``folder`` (not its sub-folders)."""
     findings = []
     for path in sorted(Path(folder).glob("*.html")):
@@ -346,12 +382,14 @@ def scan_folder(folder: str | Path, min_n: int = 10, *, names: Sequence[str] | N
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m lozells_analysis.scan PATH...``: print findings; exit 1 if any."""
-    parser = argparse.ArgumentParser(prog="python -m lozells_analysis.scan",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m lozells_analysis.scan", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("paths", nargs="+", type=Path, help="report files or folders")
     parser.add_argument("--min-n", type=int, default=10, help="smallest publishable count")
-    parser.add_argument("--max-rows", type=int, default=None,
-                        help="flag tables with more rows than this")
+    parser.add_argument(
+        "--max-rows", type=int, default=None, help="flag tables with more rows than this"
+    )
     args = parser.parse_args(argv)
     findings: list[Finding] = []
     for path in args.paths:

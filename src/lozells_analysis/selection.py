@@ -109,8 +109,9 @@ def wave_range_text(waves: Iterable[int]) -> str:
     return f"{word} {text}"
 
 
-def selection_label(neighbourhood: str, waves: Iterable[int],
-                    codebook: Codebook | None = None) -> str:
+def selection_label(
+    neighbourhood: str, waves: Iterable[int], codebook: Codebook | None = None
+) -> str:
     """The selection in words, for titles and captions.
 
     Examples
@@ -150,7 +151,7 @@ def check_neighbourhood(neighbourhood: str, codebook: Codebook | None = None) ->
     cb = _codebook(codebook)
     if not isinstance(neighbourhood, str):
         raise ParameterError(
-            f"neighbourhood must be a name in quotes, such as \"Lozells\", or \"all\"; got "
+            f'neighbourhood must be a name in quotes, such as "Lozells", or "all"; got '
             f"{neighbourhood!r}."
         )
     wanted = " ".join(neighbourhood.split())
@@ -164,7 +165,7 @@ def check_neighbourhood(neighbourhood: str, codebook: Codebook | None = None) ->
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     raise ParameterError(
         f"Unknown neighbourhood {neighbourhood!r}.{hint} Known neighbourhoods: "
-        f"{', '.join(names)}; or \"all\" for the whole programme."
+        f'{", ".join(names)}; or "all" for the whole programme.'
     )
 
 
@@ -178,7 +179,7 @@ def _parse_waves(waves: object) -> list[int]:
             if not m:
                 raise ParameterError(
                     f"waves={waves!r} is not a list of wave numbers. Write it as a list such "
-                    "as [1, 2, 3] or a range such as \"3-6\"."
+                    'as [1, 2, 3] or a range such as "3-6".'
                 )
             if m.group(3):
                 out.append(int(m.group(3)))
@@ -189,8 +190,9 @@ def _parse_waves(waves: object) -> list[int]:
     if isinstance(waves, int | float) and not isinstance(waves, bool):
         waves = [waves]
     if not isinstance(waves, Iterable):
-        raise ParameterError(f"waves must be a list of wave numbers such as [1, 2, 3]; got "
-                             f"{waves!r}.")
+        raise ParameterError(
+            f"waves must be a list of wave numbers such as [1, 2, 3]; got {waves!r}."
+        )
     out = []
     for w in waves:
         try:
@@ -205,8 +207,9 @@ def _parse_waves(waves: object) -> list[int]:
     return out
 
 
-def check_waves(waves: object, codebook: Codebook | None = None,
-                who: str | None = None) -> tuple[int, ...]:
+def check_waves(
+    waves: object, codebook: Codebook | None = None, who: str | None = None
+) -> tuple[int, ...]:
     """The requested waves, sorted and without repeats, each a wave of the survey.
 
     Accepts a list (``[1, 2, 3]``), a ``range``, one number, or text (``"3-6"``,
@@ -223,8 +226,7 @@ def check_waves(waves: object, codebook: Codebook | None = None,
     """
     cb = _codebook(codebook)
     known = sorted(cb.waves)
-    span = (f"{wave_range_text(known)} ({cb.waves[known[0]].label} to "
-            f"{cb.waves[known[-1]].label})")
+    span = f"{wave_range_text(known)} ({cb.waves[known[0]].label} to {cb.waves[known[-1]].label})"
     ws = sorted(set(_parse_waves(waves)))
     if not ws:
         raise ParameterError(f"waves is empty: choose at least one wave. The survey has {span}.")
@@ -274,8 +276,12 @@ def check_min_n(min_n: object) -> int:
     ...
     lozells_analysis.exceptions.ParameterError: min_n must be a whole number of ...
     """
-    if (isinstance(min_n, int | float) and not isinstance(min_n, bool)
-            and float(min_n) == int(min_n) and int(min_n) >= 1):
+    if (
+        isinstance(min_n, int | float)
+        and not isinstance(min_n, bool)
+        and float(min_n) == int(min_n)
+        and int(min_n) >= 1
+    ):
         return int(min_n)
     raise ParameterError(
         "min_n must be a whole number of respondents, at least 1 (the project's rule is 10); "
@@ -283,8 +289,9 @@ def check_min_n(min_n: object) -> int:
     )
 
 
-def check_indicators(indicators: Sequence[str] | str, codebook: Codebook | None = None,
-                     name: str = "items") -> list[str]:
+def check_indicators(
+    indicators: Sequence[str] | str, codebook: Codebook | None = None, name: str = "items"
+) -> list[str]:
     """Codebook indicator ids (an item id stands for its first indicator), checked.
 
     Examples
@@ -310,14 +317,19 @@ def check_indicators(indicators: Sequence[str] | str, codebook: Codebook | None 
             )
         out.append(cb.indicator(ind).id)
     if not out:
-        raise ParameterError(f"{name} is empty: list at least one indicator, such as "
-                             "['belong_neighbourhood'].")
+        raise ParameterError(
+            f"{name} is empty: list at least one indicator, such as ['belong_neighbourhood']."
+        )
     return out
 
 
-def check_parameters(neighbourhood: str = "Lozells", waves: object = (1, 2, 3, 4, 5, 6),
-                     level: object = 0.95, min_n: object = 10,
-                     codebook: Codebook | None = None) -> Selection:
+def check_parameters(
+    neighbourhood: str = "Lozells",
+    waves: object = (1, 2, 3, 4, 5, 6),
+    level: object = 0.95,
+    min_n: object = 10,
+    codebook: Codebook | None = None,
+) -> Selection:
     """Check the parameters every notebook takes; raise one clear error for the first fault.
 
     Examples
@@ -335,8 +347,12 @@ def check_parameters(neighbourhood: str = "Lozells", waves: object = (1, 2, 3, 4
     )
 
 
-def select_survey(survey: pd.DataFrame, neighbourhood: str = ALL, waves: object = None,
-                  codebook: Codebook | None = None) -> pd.DataFrame:
+def select_survey(
+    survey: pd.DataFrame,
+    neighbourhood: str = ALL,
+    waves: object = None,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
     """The survey rows of ``neighbourhood`` (or every neighbourhood, ``"all"``) in ``waves``.
 
     The result keeps the survey's ``attrs`` (``synthetic``, ``source``) and adds
@@ -359,11 +375,15 @@ def select_survey(survey: pd.DataFrame, neighbourhood: str = ALL, waves: object 
                 f"The survey has no {col!r} column, so rows cannot be selected; load it with "
                 "lozells_analysis.data.load_survey()."
             )
-    in_place = (survey["neighbourhood"].astype("string") == where).fillna(False) \
-        if where != ALL else pd.Series(True, index=survey.index)
+    in_place = (
+        (survey["neighbourhood"].astype("string") == where).fillna(False)
+        if where != ALL
+        else pd.Series(True, index=survey.index)
+    )
     if where != ALL and not in_place.any():
-        present = [n for n in cb.neighbourhoods
-                   if (survey["neighbourhood"].astype("string") == n).any()]
+        present = [
+            n for n in cb.neighbourhoods if (survey["neighbourhood"].astype("string") == n).any()
+        ]
         raise ParameterError(
             f"No responses for {where} in the data ({survey.attrs.get('source', 'the survey')})"
             f". The data hold responses for: {', '.join(present) or 'no neighbourhood'}."
@@ -457,6 +477,5 @@ def select_rows(frame: pd.DataFrame, column: str, value: str, what: str) -> pd.D
     close = difflib.get_close_matches(str(value), values, n=2, cutoff=0.6)
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     raise ParameterError(
-        f"Unknown {what} {value!r}.{hint} The data have: {', '.join(sorted(values))}; or "
-        "\"all\"."
+        f'Unknown {what} {value!r}.{hint} The data have: {", ".join(sorted(values))}; or "all".'
     )

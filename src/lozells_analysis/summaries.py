@@ -65,19 +65,26 @@ __all__ = [
 def design_for(survey: pd.DataFrame, codebook: Codebook | None = None) -> SurveyDesign:
     """The programme's survey design: survey weights, stratified by neighbourhood, each
     respondent their own PSU (the survey was not clustered)."""
-    return SurveyDesign(survey, weights="weight", strata="neighbourhood",
-                        codebook=codebook or load_codebook())
+    return SurveyDesign(
+        survey, weights="weight", strata="neighbourhood", codebook=codebook or load_codebook()
+    )
 
 
-def _protect(table: pd.DataFrame, min_n: int,
-             secondary_by: str | Sequence[str] | None = None) -> pd.DataFrame:
+def _protect(
+    table: pd.DataFrame, min_n: int, secondary_by: str | Sequence[str] | None = None
+) -> pd.DataFrame:
     out = disclosure.suppress(table, min_n=min_n, secondary_by=secondary_by)
     return disclosure.flag_reliability(out)
 
 
-def proportions(design: SurveyDesign, indicators: Sequence[str], by: str | list | None = None,
-                level: float = 0.95, min_n: int = 10, secondary_by: str | None = None
-                ) -> pd.DataFrame:
+def proportions(
+    design: SurveyDesign,
+    indicators: Sequence[str],
+    by: str | list | None = None,
+    level: float = 0.95,
+    min_n: int = 10,
+    secondary_by: str | None = None,
+) -> pd.DataFrame:
     """Weighted percentages of codebook indicators with intervals, suppressed and flagged.
 
     Returns the rows of :meth:`SurveyDesign.proportion` for each indicator, one under the
@@ -93,8 +100,13 @@ def proportions(design: SurveyDesign, indicators: Sequence[str], by: str | list 
     return _protect(pd.concat(parts, ignore_index=True), min_n, secondary_by)
 
 
-def means(design: SurveyDesign, items: Sequence[str], by: str | list | None = None,
-          level: float = 0.95, min_n: int = 10) -> pd.DataFrame:
+def means(
+    design: SurveyDesign,
+    items: Sequence[str],
+    by: str | list | None = None,
+    level: float = 0.95,
+    min_n: int = 10,
+) -> pd.DataFrame:
     """Weighted means of numeric items with intervals, suppressed and flagged (interval width
     is not used for the flag: it is on the item's own scale)."""
     cb = design.codebook
@@ -108,20 +120,27 @@ def means(design: SurveyDesign, items: Sequence[str], by: str | list | None = No
 
 
 # --- notebook 01: data quality ----------------------------------------------------------------
-def response_counts(survey: pd.DataFrame, rows: str = "neighbourhood", columns: str = "wave",
-                    min_n: int = 10) -> pd.DataFrame:
+def response_counts(
+    survey: pd.DataFrame, rows: str = "neighbourhood", columns: str = "wave", min_n: int = 10
+) -> pd.DataFrame:
     """Number of responses in each cell of ``rows`` by ``columns``, tidy, with cells under
     ``min_n`` suppressed (and a second cell in the same row, so none can be worked back)."""
-    counts = (survey.groupby([rows, columns], observed=True).size().rename("n").reset_index())
+    counts = survey.groupby([rows, columns], observed=True).size().rename("n").reset_index()
     return disclosure.suppress(counts, min_n=min_n, secondary_by=rows)
 
 
-def count_table(counts: pd.DataFrame, rows: str = "neighbourhood", columns: str = "wave",
-                labels: dict | None = None) -> pd.DataFrame:
+def count_table(
+    counts: pd.DataFrame,
+    rows: str = "neighbourhood",
+    columns: str = "wave",
+    labels: dict | None = None,
+) -> pd.DataFrame:
     """The tidy counts of :func:`response_counts` as a wide table of text ("suppressed")."""
     c = counts.copy()
-    c["cell"] = [("suppressed" if s else f"{int(n):,}")
-                 for n, s in zip(c["n"], c["suppressed"], strict=True)]
+    c["cell"] = [
+        ("suppressed" if s else f"{int(n):,}")
+        for n, s in zip(c["n"], c["suppressed"], strict=True)
+    ]
     if labels:
         c[columns] = c[columns].map(lambda v: labels.get(v, v))
     wide = c.pivot(index=rows, columns=columns, values="cell")
@@ -129,8 +148,9 @@ def count_table(counts: pd.DataFrame, rows: str = "neighbourhood", columns: str 
     return wide.fillna("-")
 
 
-def item_nonresponse(survey: pd.DataFrame, codebook: Codebook | None = None,
-                     domains: Sequence[str] | None = None) -> pd.DataFrame:
+def item_nonresponse(
+    survey: pd.DataFrame, codebook: Codebook | None = None, domains: Sequence[str] | None = None
+) -> pd.DataFrame:
     """For each survey item: the share answered, "don't know", refused, and left blank.
 
     Examples
@@ -154,18 +174,24 @@ def item_nonresponse(survey: pd.DataFrame, codebook: Codebook | None = None,
         blank = np.isnan(codes)
         is_dk = np.isin(codes, dk)
         is_ref = np.isin(codes, ref)
-        rows.append({
-            "item": item.id, "wording": item.wording, "domain": cb.domains[item.domain],
-            "answered": float(np.mean(~blank & ~is_dk & ~is_ref)) if n else np.nan,
-            "dont_know": float(np.mean(is_dk)) if n else np.nan,
-            "refused": float(np.mean(is_ref)) if n else np.nan,
-            "blank": float(np.mean(blank)) if n else np.nan, "n": n,
-        })
+        rows.append(
+            {
+                "item": item.id,
+                "wording": item.wording,
+                "domain": cb.domains[item.domain],
+                "answered": float(np.mean(~blank & ~is_dk & ~is_ref)) if n else np.nan,
+                "dont_know": float(np.mean(is_dk)) if n else np.nan,
+                "refused": float(np.mean(is_ref)) if n else np.nan,
+                "blank": float(np.mean(blank)) if n else np.nan,
+                "n": n,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def weighting_effect(survey: pd.DataFrame, by: str | None = "neighbourhood",
-                     weight: str = "weight") -> pd.DataFrame:
+def weighting_effect(
+    survey: pd.DataFrame, by: str | None = "neighbourhood", weight: str = "weight"
+) -> pd.DataFrame:
     """Kish's design effect due to weighting, ``n * sum(w^2) / sum(w)^2 = 1 + CV(w)^2``, with
     the effective sample size ``n / deff`` and the weights' range, overall and per group.
 
@@ -178,12 +204,18 @@ def weighting_effect(survey: pd.DataFrame, by: str | None = "neighbourhood",
     1        b  2           1.000        2.000
     2  Overall  4           1.125        3.556
     """
+
     def one(w: np.ndarray) -> dict:
         n = len(w)
         deff = n * np.sum(w**2) / np.sum(w) ** 2
-        return {"n": n, "deff_weighting": float(deff), "n_effective": float(n / deff),
-                "min_weight": float(w.min()), "max_weight": float(w.max()),
-                "max_to_min": float(w.max() / w.min())}
+        return {
+            "n": n,
+            "deff_weighting": float(deff),
+            "n_effective": float(n / deff),
+            "min_weight": float(w.min()),
+            "max_weight": float(w.max()),
+            "max_to_min": float(w.max() / w.min()),
+        }
 
     rows = []
     if by is not None:
@@ -203,8 +235,7 @@ def validation_summary(survey: pd.DataFrame, codebook: Codebook | None = None) -
     """
     cb = codebook or load_codebook()
     item_cols = [i for i in cb.items if i in survey.columns]
-    answered = pd.DataFrame({i: ~np.isnan(cb.codes_of(survey[i], cb.items[i]))
-                             for i in item_cols})
+    answered = pd.DataFrame({i: ~np.isnan(cb.codes_of(survey[i], cb.items[i])) for i in item_cols})
     low = int((answered.mean(axis=1) < 0.5).sum())
     outside = 0
     if "interview_date" in survey.columns:
@@ -215,27 +246,42 @@ def validation_summary(survey: pd.DataFrame, codebook: Codebook | None = None) -
     w = survey["weight"].to_numpy(float)
     n = len(survey)
     checks = [
-        ("Columns and codes match the codebook (every value a valid code or in range)",
-         f"passed: {len(item_cols)} items, {n:,} responses"),
-        ("Respondent identifiers unique", "passed" if survey["respondent_id"].is_unique
-         else "FAILED"),
-        ("Neighbourhoods and waves known to the codebook",
-         f"passed: {survey['neighbourhood'].nunique()} neighbourhoods, "
-         f"{survey['wave'].nunique()} waves"),
-        ("Interview dates inside their wave's fieldwork window",
-         "all inside" if outside == 0 else f"{outside:,} outside (check the wave column)"),
-        ("Respondents who answered fewer than half the items",
-         "none" if low == 0 else f"{low:,} ({low / n:.1%})"),
+        (
+            "Columns and codes match the codebook (every value a valid code or in range)",
+            f"passed: {len(item_cols)} items, {n:,} responses",
+        ),
+        (
+            "Respondent identifiers unique",
+            "passed" if survey["respondent_id"].is_unique else "FAILED",
+        ),
+        (
+            "Neighbourhoods and waves known to the codebook",
+            f"passed: {survey['neighbourhood'].nunique()} neighbourhoods, "
+            f"{survey['wave'].nunique()} waves",
+        ),
+        (
+            "Interview dates inside their wave's fieldwork window",
+            "all inside" if outside == 0 else f"{outside:,} outside (check the wave column)",
+        ),
+        (
+            "Respondents who answered fewer than half the items",
+            "none" if low == 0 else f"{low:,} ({low / n:.1%})",
+        ),
         ("Weights positive and finite", f"passed: from {w.min():.2f} to {w.max():.2f}"),
     ]
     return pd.DataFrame(checks, columns=["Check", "Result"])
 
 
 # --- notebook 03: benchmarks ------------------------------------------------------------------
-def benchmark_comparison(design: SurveyDesign, measures: Sequence[str] = ANNUAL_REVIEW_MEASURES,
-                         comparators: Sequence[str] = ("Similarly deprived areas", "England"),
-                         by: str | None = None, level: float = 0.95, min_n: int = 10,
-                         source: str = ANNUAL_REVIEW) -> pd.DataFrame:
+def benchmark_comparison(
+    design: SurveyDesign,
+    measures: Sequence[str] = ANNUAL_REVIEW_MEASURES,
+    comparators: Sequence[str] = ("Similarly deprived areas", "England"),
+    by: str | None = None,
+    level: float = 0.95,
+    min_n: int = 10,
+    source: str = ANNUAL_REVIEW,
+) -> pd.DataFrame:
     """Survey estimates of the Annual Review measures against the published comparators.
 
     Each row is one estimate (per ``by`` group) against one comparator, classified as
@@ -257,51 +303,88 @@ def benchmark_comparison(design: SurveyDesign, measures: Sequence[str] = ANNUAL_
     rows = []
     for _, r in est.iterrows():
         ind = cb.indicator(r["variable"])
-        pub = b[(b["measure_id"] == ind.benchmark) & (b["population"] ==
-                                                       "Local Conversations residents")]
+        pub = b[
+            (b["measure_id"] == ind.benchmark)
+            & (b["population"] == "Local Conversations residents")
+        ]
         for comp in comparators:
             hit = b[(b["measure_id"] == ind.benchmark) & (b["population"] == comp)]
             value = float(hit["proportion"].iloc[0]) if len(hit) else np.nan
-            category = classify_against_benchmark(r["lower_ci"], r["upper_ci"], value,
-                                                  ind.polarity)[0]
-            rows.append({**r.to_dict(), "comparator": comp, "comparator_value": value,
-                         "comparison": "not compared" if r["suppressed"] else category,
-                         "published": float(pub["proportion"].iloc[0]) if len(pub) else np.nan,
-                         "source": source})
+            category = classify_against_benchmark(
+                r["lower_ci"], r["upper_ci"], value, ind.polarity
+            )[0]
+            rows.append(
+                {
+                    **r.to_dict(),
+                    "comparator": comp,
+                    "comparator_value": value,
+                    "comparison": "not compared" if r["suppressed"] else category,
+                    "published": float(pub["proportion"].iloc[0]) if len(pub) else np.nan,
+                    "source": source,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def spine_table(design: SurveyDesign, neighbourhood: str,
-                measures: Sequence[str] = ANNUAL_REVIEW_MEASURES, comparator: str = "England",
-                level: float = 0.95, min_n: int = 10, source: str = ANNUAL_REVIEW
-                ) -> pd.DataFrame:
+def spine_table(
+    design: SurveyDesign,
+    neighbourhood: str,
+    measures: Sequence[str] = ANNUAL_REVIEW_MEASURES,
+    comparator: str = "England",
+    level: float = 0.95,
+    min_n: int = 10,
+    source: str = ANNUAL_REVIEW,
+) -> pd.DataFrame:
     """One row per measure for :func:`lozells_analysis.plots.spine_chart`: the
     neighbourhood's estimate, the comparator, the range and quartiles across the
     neighbourhoods (published ones only), and the better/similar/worse category."""
-    comp = benchmark_comparison(design, measures, (comparator,), by="neighbourhood",
-                                level=level, min_n=min_n, source=source)
+    comp = benchmark_comparison(
+        design,
+        measures,
+        (comparator,),
+        by="neighbourhood",
+        level=level,
+        min_n=min_n,
+        source=source,
+    )
     rows = []
     for var, sub in comp.groupby("variable", sort=False):
         shown = sub[~sub["suppressed"]]
         me = sub[sub["neighbourhood"].astype(str) == neighbourhood]
         if me.empty:
-            raise ParameterError(f"No estimate for {neighbourhood} in the spine chart: it is "
-                                 "not in the selected data.")
+            raise ParameterError(
+                f"No estimate for {neighbourhood} in the spine chart: it is "
+                "not in the selected data."
+            )
         me = me.iloc[0]
         vals = shown["estimate"].to_numpy(float)
-        rows.append({"indicator": me["label"], "variable": var, "estimate": me["estimate"],
-                     "lower_ci": me["lower_ci"], "upper_ci": me["upper_ci"],
-                     comparator: me["comparator_value"], "min": np.min(vals),
-                     "q25": np.quantile(vals, 0.25), "q75": np.quantile(vals, 0.75),
-                     "max": np.max(vals), "comparison": me["comparison"],
-                     "suppressed": bool(me["suppressed"])})
+        rows.append(
+            {
+                "indicator": me["label"],
+                "variable": var,
+                "estimate": me["estimate"],
+                "lower_ci": me["lower_ci"],
+                "upper_ci": me["upper_ci"],
+                comparator: me["comparator_value"],
+                "min": np.min(vals),
+                "q25": np.quantile(vals, 0.25),
+                "q75": np.quantile(vals, 0.75),
+                "max": np.max(vals),
+                "comparison": me["comparison"],
+                "suppressed": bool(me["suppressed"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --- notebooks 04-06: breakdowns and models ---------------------------------------------------
-def model_frame(survey: pd.DataFrame, categorical: Sequence[str] = (),
-                numeric: Sequence[str] = (), codebook: Codebook | None = None,
-                min_n: int = 1) -> pd.DataFrame:
+def model_frame(
+    survey: pd.DataFrame,
+    categorical: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    codebook: Codebook | None = None,
+    min_n: int = 1,
+) -> pd.DataFrame:
     """The survey with ``categorical`` items as labelled categories and ``numeric`` items as
     floats, "don't know", refused and prefer-not-to-say set to missing, ready for
     :meth:`SurveyDesign.glm` formulas (``C(gender)``) and ``by=`` breakdowns.
@@ -325,8 +408,9 @@ def model_frame(survey: pd.DataFrame, categorical: Sequence[str] = (),
         item = cb.item(c)
         codes = pd.Series(cb.codes_of(out[c], item), index=out.index)
         valid = {k: v for k, v in item.labels.items() if k in item.scale.valid_codes}
-        cat = pd.Series(pd.Categorical(codes.map(valid), categories=list(valid.values())),
-                        index=out.index)
+        cat = pd.Series(
+            pd.Categorical(codes.map(valid), categories=list(valid.values())), index=out.index
+        )
         sizes = cat.value_counts()
         small = [lab for lab, k in sizes.items() if 0 < k < min_n]
         if small:
@@ -344,8 +428,14 @@ def model_frame(survey: pd.DataFrame, categorical: Sequence[str] = (),
     return out
 
 
-def breakdown(design: SurveyDesign, indicator: str, by: str, level: float = 0.95,
-              min_n: int = 10, adjust: str = "holm") -> tuple[pd.DataFrame, pd.DataFrame]:
+def breakdown(
+    design: SurveyDesign,
+    indicator: str,
+    by: str,
+    level: float = 0.95,
+    min_n: int = 10,
+    adjust: str = "holm",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """An indicator by the groups of ``by`` (suppressed and flagged), and every pair of
     published groups compared, p-values adjusted (Holm by default) across the pairs.
 
@@ -354,19 +444,28 @@ def breakdown(design: SurveyDesign, indicator: str, by: str, level: float = 0.95
     est = proportions(design, [indicator], by=by, level=level, min_n=min_n)
     shown = [g for g, s in zip(est[by], est["suppressed"], strict=True) if not s]
     if len(shown) < 2:
-        return est, pd.DataFrame(columns=["group_1", "group_2", "difference", "lower_ci",
-                                          "upper_ci", "p_value", "p_adjusted"])
+        return est, pd.DataFrame(
+            columns=[
+                "group_1",
+                "group_2",
+                "difference",
+                "lower_ci",
+                "upper_ci",
+                "p_value",
+                "p_adjusted",
+            ]
+        )
     import itertools
 
     pairs = list(itertools.combinations(shown, 2))
-    diffs = group_differences(design, indicator, by=by, pairs=pairs, level=level,
-                              adjust=adjust)
+    diffs = group_differences(design, indicator, by=by, pairs=pairs, level=level, adjust=adjust)
     return est, diffs
 
 
 # --- trends, scales, wellbeing ------------------------------------------------------------------
-def trend_tests(design: SurveyDesign, indicators: Sequence[str], level: float = 0.95
-                ) -> pd.DataFrame:
+def trend_tests(
+    design: SurveyDesign, indicators: Sequence[str], level: float = 0.95
+) -> pd.DataFrame:
     """The design-based linear trend test over waves for each indicator, labelled."""
     from .trends import linear_trend
 
@@ -379,8 +478,14 @@ def trend_tests(design: SurveyDesign, indicators: Sequence[str], level: float = 
 
 
 #: Collective control: the five components and the overall index.
-CONTROL_SCORES = ("social_connectedness", "knowledge_skills", "money_resources", "influence",
-                  "confidence", "collective_control")
+CONTROL_SCORES = (
+    "social_connectedness",
+    "knowledge_skills",
+    "money_resources",
+    "influence",
+    "confidence",
+    "collective_control",
+)
 #: The covariates of the regressions of notebooks 04 and 05.
 COVARIATES = ("age_band", "gender", "ethnic_group", "disability")
 
@@ -397,8 +502,9 @@ def with_scores(survey: pd.DataFrame, codebook: Codebook | None = None) -> pd.Da
     return out
 
 
-def reliability(survey: pd.DataFrame, level: float = 0.95, codebook: Codebook | None = None
-                ) -> pd.DataFrame:
+def reliability(
+    survey: pd.DataFrame, level: float = 0.95, codebook: Codebook | None = None
+) -> pd.DataFrame:
     """Cronbach's alpha (survey-weighted, Feldt interval) of each component's items and of
     all the collective-control items together, on the items' 0-1 scores."""
     from .scales import COMPONENTS, cronbach_alpha, item_score
@@ -418,8 +524,9 @@ def reliability(survey: pd.DataFrame, level: float = 0.95, codebook: Codebook | 
     return out.rename(columns={"alpha": "estimate"})
 
 
-def term_labels(terms: Sequence[str], codebook: Codebook | None = None,
-                reference: dict | None = None) -> dict[str, str]:
+def term_labels(
+    terms: Sequence[str], codebook: Codebook | None = None, reference: dict | None = None
+) -> dict[str, str]:
     """Readable names for model terms: ``C(gender)[T.Man]`` -> ``"Gender: Man"``.
 
     Examples
@@ -430,10 +537,15 @@ def term_labels(terms: Sequence[str], codebook: Codebook | None = None,
     """
     import re
 
-    names = {"lc_involvement": "Involvement", "age_band": "Age", "gender": "Gender",
-             "ethnic_group": "Ethnic group", "disability": "Disability or long-term condition",
-             "lc_years_involved": "Years involved in the Local Conversation",
-             "social_connectedness": "Social connectedness score (per 10 points)"}
+    names = {
+        "lc_involvement": "Involvement",
+        "age_band": "Age",
+        "gender": "Gender",
+        "ethnic_group": "Ethnic group",
+        "disability": "Disability or long-term condition",
+        "lc_years_involved": "Years involved in the Local Conversation",
+        "social_connectedness": "Social connectedness score (per 10 points)",
+    }
     out = {}
     for t in terms:
         m = re.fullmatch(r"C\((\w+)\)\[T\.(.*)\]", t)
@@ -444,8 +556,9 @@ def term_labels(terms: Sequence[str], codebook: Codebook | None = None,
     return out
 
 
-def ons4_comparison(design: SurveyDesign, level: float = 0.95, min_n: int = 10,
-                    period: str = "2019/20") -> pd.DataFrame:
+def ons4_comparison(
+    design: SurveyDesign, level: float = 0.95, min_n: int = 10, period: str = "2019/20"
+) -> pd.DataFrame:
     """ONS4 means with intervals against England's means (Community Life Survey, ``period``)
     where published, classified higher/similar/lower (better/worse by the item's polarity)."""
     cb = design.codebook
@@ -458,17 +571,20 @@ def ons4_comparison(design: SurveyDesign, level: float = 0.95, min_n: int = 10,
         hit = b[(b["measure_id"] == (item.benchmark or "")) & (b["period"] == period)]
         v = float(hit["value"].iloc[0]) if len(hit) else np.nan
         values.append(v)
-        cats.append("not compared" if r["suppressed"] else
-                    classify_against_benchmark(r["lower_ci"], r["upper_ci"], v,
-                                               item.polarity)[0])
+        cats.append(
+            "not compared"
+            if r["suppressed"]
+            else classify_against_benchmark(r["lower_ci"], r["upper_ci"], v, item.polarity)[0]
+        )
     est["comparator"] = f"England in {period}"
     est["comparator_value"] = values
     est["comparison"] = cats
     return est
 
 
-def ons4_bands(survey: pd.DataFrame, level: float = 0.95, min_n: int = 10,
-               codebook: Codebook | None = None) -> pd.DataFrame:
+def ons4_bands(
+    survey: pd.DataFrame, level: float = 0.95, min_n: int = 10, codebook: Codebook | None = None
+) -> pd.DataFrame:
     """Weighted percentage of respondents in each ONS4 band, per item, with intervals."""
     from .scales import ons4_band
 
@@ -479,8 +595,9 @@ def ons4_bands(survey: pd.DataFrame, level: float = 0.95, min_n: int = 10,
     for item in ("life_satisfaction", "worthwhile", "happiness", "anxiety"):
         v = pd.Series(cb.codes_of(frame[item], cb.items[item]), index=frame.index)
         v = v.where(~v.isin(cb.items[item].missing_codes))
-        band = pd.Series(np.asarray(ons4_band(v.to_numpy(), item, cb), dtype=object),
-                         index=frame.index)
+        band = pd.Series(
+            np.asarray(ons4_band(v.to_numpy(), item, cb), dtype=object), index=frame.index
+        )
         # ons4_band above raised CodebookError if the item had no bands
         for b in cb.bands[cast(str, cb.items[item].bands)]:
             col = f"_{item}__{b.label}"

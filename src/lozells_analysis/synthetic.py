@@ -148,8 +148,9 @@ def _choice(
     return idx + 1 if codes is None else np.asarray(codes)[idx]
 
 
-def generate(n: int = DEFAULT_N, seed: int | None = DEFAULT_SEED, codebook: Codebook | None = None
-             ) -> pd.DataFrame:
+def generate(
+    n: int = DEFAULT_N, seed: int | None = DEFAULT_SEED, codebook: Codebook | None = None
+) -> pd.DataFrame:
     """Generate a synthetic survey of ``n`` respondents, deterministic for a seed.
 
     Parameters
@@ -217,8 +218,9 @@ def generate(n: int = DEFAULT_N, seed: int | None = DEFAULT_SEED, codebook: Code
     p_steer = 0.035 + 0.02 * t
     u = rng.random(n)
     involvement = np.where(
-        u < p_steer, 4, np.where(u < p_steer + p_vol, 3, np.where(u < p_steer + p_vol + p_attend,
-                                                                 2, 1))
+        u < p_steer,
+        4,
+        np.where(u < p_steer + p_vol, 3, np.where(u < p_steer + p_vol + p_attend, 2, 1)),
     )
     years_max = np.ceil((wave + 1) / 2).astype(int)  # the programme was 1-4 years old
     years_involved = np.where(involvement > 1, rng.integers(1, years_max + 1), 0).astype(float)
@@ -234,12 +236,24 @@ def generate(n: int = DEFAULT_N, seed: int | None = DEFAULT_SEED, codebook: Code
     long_resident = (years_area == 4).astype(float)
     shared = rng.standard_normal(n)
     conn = (
-        nb_conn + trend + 0.8 * involve_eff + 0.2 * older + 0.25 * long_resident
-        - 0.15 * disabled + 0.6 * shared + 0.8 * rng.standard_normal(n)
+        nb_conn
+        + trend
+        + 0.8 * involve_eff
+        + 0.2 * older
+        + 0.25 * long_resident
+        - 0.15 * disabled
+        + 0.6 * shared
+        + 0.8 * rng.standard_normal(n)
     )
     eff = (
-        nb_eff + trend + involve_eff - 0.25 * disabled - 0.1 * social_rent
-        + 0.1 * (ethnic == 1) + 0.6 * shared + 0.8 * rng.standard_normal(n)
+        nb_eff
+        + trend
+        + involve_eff
+        - 0.25 * disabled
+        - 0.1 * social_rent
+        + 0.1 * (ethnic == 1)
+        + 0.6 * shared
+        + 0.8 * rng.standard_normal(n)
     )
     traits = {"social_connectedness": conn}
     for comp in ("knowledge_skills", "money_resources", "influence", "confidence"):
@@ -468,17 +482,22 @@ def _pii_clause(rng: np.random.Generator) -> str:
     if kind == 1:
         return f"Email me at {first.lower()}.{number}@example.org if you want to know more."
     if kind == 2:
-        return f"I live on the estate, B{int(rng.integers(6, 34))} {int(rng.integers(1, 9))}" \
-               f"{'ABDEFGHJLNPQRSTUWXYZ'[int(rng.integers(20))]}" \
-               f"{'ABDEFGHJLNPQRSTUWXYZ'[int(rng.integers(20))]}, near the park."
+        return (
+            f"I live on the estate, B{int(rng.integers(6, 34))} {int(rng.integers(1, 9))}"
+            f"{'ABDEFGHJLNPQRSTUWXYZ'[int(rng.integers(20))]}"
+            f"{'ABDEFGHJLNPQRSTUWXYZ'[int(rng.integers(20))]}, near the park."
+        )
     if kind == 3:
-        return (f"Ask {name} at the centre, she'll tell you the same, or ring "
-                f"0121 496 {number % 10000:04d}.")
+        return (
+            f"Ask {name} at the centre, she'll tell you the same, or ring "
+            f"0121 496 {number % 10000:04d}."
+        )
     return f"{name} said it happened to her as well."
 
 
-def generate_listening_events(n_excerpts: int = 420, seed: int | None = DEFAULT_SEED
-                              ) -> pd.DataFrame:
+def generate_listening_events(
+    n_excerpts: int = 420, seed: int | None = DEFAULT_SEED
+) -> pd.DataFrame:
     """Synthetic coded excerpts from listening events on barriers to and within NHS services.
 
     Columns: ``excerpt_id``, ``event_id``, ``event``, ``event_date``, ``area`` (East or West
@@ -544,8 +563,9 @@ def generate_listening_events(n_excerpts: int = 420, seed: int | None = DEFAULT_
     return frame
 
 
-def generate_stakeholder_interviews(n_excerpts: int = 160, seed: int | None = DEFAULT_SEED
-                                    ) -> pd.DataFrame:
+def generate_stakeholder_interviews(
+    n_excerpts: int = 160, seed: int | None = DEFAULT_SEED
+) -> pd.DataFrame:
     """Synthetic coded excerpts from Together We Can stakeholder interviews (Firs and Bromford).
 
     Columns: ``excerpt_id``, ``interview_id``, ``stakeholder_type``, ``themes``
@@ -568,8 +588,7 @@ def generate_stakeholder_interviews(n_excerpts: int = 160, seed: int | None = DE
         k = 1 + int(rng.random() < 0.35)
         chosen = sorted(rng.choice(len(themes), size=k, replace=False, p=p))
         parts = [
-            _THEME_TEXT[themes[c]][int(rng.integers(len(_THEME_TEXT[themes[c]])))]
-            for c in chosen
+            _THEME_TEXT[themes[c]][int(rng.integers(len(_THEME_TEXT[themes[c]])))] for c in chosen
         ]
         if rng.random() < 0.12:
             parts.append(_pii_clause(rng))
@@ -635,8 +654,11 @@ def write_synthetic(
     }
     table = pa.Table.from_pandas(survey, preserve_index=False)
     table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), b"lozells.synthetic": b"true",
-         b"lozells.notice": SYNTHETIC_NOTICE.encode()}
+        {
+            **(table.schema.metadata or {}),
+            b"lozells.synthetic": b"true",
+            b"lozells.notice": SYNTHETIC_NOTICE.encode(),
+        }
     )
     _atomic(paths["survey"], lambda p: pq.write_table(table, p))
     _atomic(paths["survey_csv"], lambda p: survey.to_csv(p, index=False))

@@ -131,8 +131,13 @@ def format_count(n: float | None) -> str:
     return "-" if n is None or _missing(n) else f"{int(round(float(n))):,}"
 
 
-def format_interval(estimate: float | None, lower: float | None, upper: float | None,
-                    kind: str = "percent", digits: int | None = None) -> str:
+def format_interval(
+    estimate: float | None,
+    lower: float | None,
+    upper: float | None,
+    kind: str = "percent",
+    digits: int | None = None,
+) -> str:
     """An estimate with its interval: ``"82% (79% to 85%)"`` or ``"7.1 (6.9 to 7.3)"``.
 
     Parameters
@@ -187,8 +192,9 @@ def indicator_label(indicator_id: str, codebook: Codebook | None = None) -> str:
     return str(indicator_id)
 
 
-def source_text(data: pd.DataFrame | None = None, what: str = "Local Conversations resident "
-                "survey") -> str:
+def source_text(
+    data: pd.DataFrame | None = None, what: str = "Local Conversations resident survey"
+) -> str:
     """The source line for a caption: the data set, its file, and whether it is synthetic.
 
     Examples
@@ -301,8 +307,9 @@ def estimate_table(
         if suppressed[i]:
             cells.append(SUPPRESSED)
             continue
-        text = format_interval(rec["estimate"], rec.get("lower_ci"), rec.get("upper_ci"), kind,
-                               digits)
+        text = format_interval(
+            rec["estimate"], rec.get("lower_ci"), rec.get("upper_ci"), kind, digits
+        )
         if show_n and "n" in rec and not _missing(rec["n"]):
             text += f"; n={format_count(rec['n'])}"
         if caution[i]:
@@ -318,11 +325,15 @@ def estimate_table(
         return out
     order_cols = list(pd.unique(est[columns]))
     order_rows = list(dict.fromkeys(map(tuple, est[rows].astype(object).to_numpy())))
-    wide = est.pivot_table(index=rows, columns=columns, values="_cell", aggfunc="first",
-                           observed=True, sort=False)
+    wide = est.pivot_table(
+        index=rows, columns=columns, values="_cell", aggfunc="first", observed=True, sort=False
+    )
     wide = wide.reindex(columns=order_cols)
-    wide = wide.reindex(pd.MultiIndex.from_tuples(order_rows, names=rows) if len(rows) > 1
-                        else pd.Index([t[0] for t in order_rows], name=rows[0]))
+    wide = wide.reindex(
+        pd.MultiIndex.from_tuples(order_rows, names=rows)
+        if len(rows) > 1
+        else pd.Index([t[0] for t in order_rows], name=rows[0])
+    )
     return wide.fillna("-")
 
 
@@ -332,8 +343,9 @@ def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].fillna(False).astype(bool).to_numpy()
 
 
-def to_html(table: pd.DataFrame, caption: str | None = None, note: str | None = None,
-            index: bool = True) -> Html:
+def to_html(
+    table: pd.DataFrame, caption: str | None = None, note: str | None = None, index: bool = True
+) -> Html:
     """A table as escaped HTML in a box that scrolls sideways when it is wider than the page.
 
     Everything that comes from the data (cells, headers, caption, note) is HTML-escaped.
@@ -350,11 +362,15 @@ def to_html(table: pd.DataFrame, caption: str | None = None, note: str | None = 
     if index and frame.index.names != [None]:
         frame.index.names = [_header(n) if n is not None else None for n in frame.index.names]
         frame.columns.name = None
-    body = frame.to_html(escape=True, index=index, na_rep="-", border=0,
-                         classes="lozells-estimates")
+    body = frame.to_html(
+        escape=True, index=index, na_rep="-", border=0, classes="lozells-estimates"
+    )
     if caption:
-        body = body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1) \
-            if body.startswith("<table") else body
+        body = (
+            body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
+            if body.startswith("<table")
+            else body
+        )
     note_html = f'<p class="lozells-note">{html.escape(note)}</p>' if note else ""
     return Html(f'{_TABLE_CSS}<div class="lozells-table">{body}{note_html}</div>')
 
@@ -363,14 +379,17 @@ def _header(value: object) -> str:
     if isinstance(value, tuple):
         return " ".join(_header(v) for v in value if v != "")
     text = str(value)
-    return text.replace("_", " ")[:1].upper() + text.replace("_", " ")[1:] if "_" in text \
-        else text
+    return text.replace("_", " ")[:1].upper() + text.replace("_", " ")[1:] if "_" in text else text
 
 
-def format_columns(frame: pd.DataFrame, percent: Sequence[str] = (),
-                   numbers: Mapping[str, int] | None = None, counts: Sequence[str] = (),
-                   rename: Mapping[str, str] | None = None,
-                   keep: Sequence[str] | None = None) -> pd.DataFrame:
+def format_columns(
+    frame: pd.DataFrame,
+    percent: Sequence[str] = (),
+    numbers: Mapping[str, int] | None = None,
+    counts: Sequence[str] = (),
+    rename: Mapping[str, str] | None = None,
+    keep: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """A copy of ``frame`` with columns formatted as text: proportions as percentages,
     numbers to fixed decimals, counts with separators; then columns kept and renamed.
 
@@ -383,8 +402,9 @@ def format_columns(frame: pd.DataFrame, percent: Sequence[str] = (),
     """
     out = frame.copy()
     for c in percent:
-        out[c] = out[c].map(lambda v: format_percent(v, 1 if abs(v) < 0.1 and v else 0)
-                            if not _missing(v) else "-")
+        out[c] = out[c].map(
+            lambda v: format_percent(v, 1 if abs(v) < 0.1 and v else 0) if not _missing(v) else "-"
+        )
     for c, d in (numbers or {}).items():
         out[c] = out[c].map(lambda v, d=d: format_number(v, d))
     for c in counts:
@@ -412,12 +432,14 @@ def comparison_table(comparison: pd.DataFrame, group: str | None = None) -> pd.D
             if bool(r.get("interpret_with_caution", False)):
                 cell += f" ({CAUTION})"
             rec["This survey"] = cell
-        rec["Respondents"] = SUPPRESSED if bool(r.get("suppressed", False)) \
-            else format_count(r["n"])
+        rec["Respondents"] = (
+            SUPPRESSED if bool(r.get("suppressed", False)) else format_count(r["n"])
+        )
         if not group and "published" in r:
             rec["Published (Annual Review 2021)"] = format_percent(r["published"])
         for _, c in sub.iterrows():
-            rec[f"{c['comparator']}"] = (f"{format_percent(c['comparator_value'])}: "
-                                         f"{c['comparison']}")
+            rec[f"{c['comparator']}"] = (
+                f"{format_percent(c['comparator_value'])}: {c['comparison']}"
+            )
         rows.append(rec)
     return pd.DataFrame(rows)

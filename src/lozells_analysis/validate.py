@@ -179,8 +179,7 @@ def _dates(raw: pd.Series, rows: _Rows, problems: list[Problem], fmt: str | None
             parts = []
             for k in used:
                 first = rows.numbers[np.flatnonzero((kinds == k) & ~blank)[:3]]
-                parts.append(
-                    f"{_DATE_FORMATS[k][0]} in {rows.word}s {', '.join(map(str, first))}")
+                parts.append(f"{_DATE_FORMATS[k][0]} in {rows.word}s {', '.join(map(str, first))}")
             problems.append(
                 Problem(
                     "interview_date",
@@ -210,12 +209,14 @@ def _dates(raw: pd.Series, rows: _Rows, problems: list[Problem], fmt: str | None
     return parsed.astype("datetime64[ns]")
 
 
-def _categorical(item: Item, raw: pd.Series, rows: _Rows, problems: list[Problem],
-                 recode: dict | None) -> pd.Series:
+def _categorical(
+    item: Item, raw: pd.Series, rows: _Rows, problems: list[Problem], recode: dict | None
+) -> pd.Series:
     """Codes of a labelled item: numbers, or labels matched case-insensitively."""
     if recode:
-        raw = raw.map(lambda v: recode.get(v, recode.get(str(v).strip(), v)) if not _isna(v)
-                      else v)
+        raw = raw.map(
+            lambda v: recode.get(v, recode.get(str(v).strip(), v)) if not _isna(v) else v
+        )
     blank = _blank(raw)
     if pd.api.types.is_numeric_dtype(raw.dtype):
         codes = raw.astype("float64").to_numpy(na_value=np.nan)
@@ -251,8 +252,7 @@ def _categorical(item: Item, raw: pd.Series, rows: _Rows, problems: list[Problem
             )
         )
     out = np.where(valid, codes, np.nan)
-    return pd.Series(pd.array(out, dtype="Float64").astype("Int8"), index=raw.index,
-                     name=item.id)
+    return pd.Series(pd.array(out, dtype="Float64").astype("Int8"), index=raw.index, name=item.id)
 
 
 def _codes_text(item: Item) -> str:
@@ -337,14 +337,21 @@ def validate_survey(
     cb = codebook or load_codebook()
     recode = recode or {}
     n = len(frame)
-    rows = _Rows(np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers),
-                 row_word)
+    rows = _Rows(np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers), row_word)
     problems: list[Problem] = []
 
     if n == 0:
         raise_problems(
-            [Problem(None, "the file has a header but no data rows", "export the responses, "
-                     "not only the column names.")], source, row_word)
+            [
+                Problem(
+                    None,
+                    "the file has a header but no data rows",
+                    "export the responses, not only the column names.",
+                )
+            ],
+            source,
+            row_word,
+        )
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -367,13 +374,25 @@ def validate_survey(
         ids = raw.astype("string").str.strip()
         blank = _blank(raw)
         if blank.any():
-            problems.append(rows.problem(blank, "respondent_id", "missing respondent ids",
-                                         "give every row a unique respondent id."))
+            problems.append(
+                rows.problem(
+                    blank,
+                    "respondent_id",
+                    "missing respondent ids",
+                    "give every row a unique respondent id.",
+                )
+            )
         dup = ids.duplicated(keep=False).to_numpy() & ~blank
         if dup.any():
-            problems.append(rows.problem(dup, "respondent_id", "duplicate respondent ids",
-                                         "each respondent must appear once; remove repeated "
-                                         "rows or fix the ids.", raw))
+            problems.append(
+                rows.problem(
+                    dup,
+                    "respondent_id",
+                    "duplicate respondent ids",
+                    "each respondent must appear once; remove repeated rows or fix the ids.",
+                    raw,
+                )
+            )
         out["respondent_id"] = ids
 
     if "neighbourhood" in frame.columns:
@@ -386,36 +405,58 @@ def validate_survey(
         mapped = text.str.casefold().map(canon)
         bad = mapped.isna().to_numpy()
         if bad.any():
-            problems.append(rows.problem(
-                bad, "neighbourhood", "neighbourhoods not in the codebook",
-                f"use one of: {', '.join(known)} (or recode yours in the mapping file).", raw))
+            problems.append(
+                rows.problem(
+                    bad,
+                    "neighbourhood",
+                    "neighbourhoods not in the codebook",
+                    f"use one of: {', '.join(known)} (or recode yours in the mapping file).",
+                    raw,
+                )
+            )
         out["neighbourhood"] = pd.Series(
-            pd.Categorical(mapped, categories=known), index=frame.index)
+            pd.Categorical(mapped, categories=known), index=frame.index
+        )
         nation_of = {k: v.nation for k, v in cb.neighbourhoods.items()}
         derived = mapped.map(nation_of)
         if "nation" in frame.columns:
             given = frame["nation"].astype("string").str.strip()
-            clash = (~given.isna() & ~derived.isna() & (given.str.casefold()
-                                                         != derived.str.casefold()))
+            clash = (
+                ~given.isna() & ~derived.isna() & (given.str.casefold() != derived.str.casefold())
+            )
             clash = clash.fillna(False).to_numpy()
             if clash.any():
-                problems.append(rows.problem(
-                    clash, "nation", "nation does not match the neighbourhood's nation",
-                    "correct the nation or the neighbourhood (the codebook lists each "
-                    "neighbourhood's nation).", frame["nation"]))
-        out["nation"] = pd.Series(pd.Categorical(derived, categories=list(cb.nations)),
-                                  index=frame.index)
+                problems.append(
+                    rows.problem(
+                        clash,
+                        "nation",
+                        "nation does not match the neighbourhood's nation",
+                        "correct the nation or the neighbourhood (the codebook lists each "
+                        "neighbourhood's nation).",
+                        frame["nation"],
+                    )
+                )
+        out["nation"] = pd.Series(
+            pd.Categorical(derived, categories=list(cb.nations)), index=frame.index
+        )
 
     if "wave" in frame.columns:
         raw = frame["wave"]
         vals, text_bad = _as_number(raw)
         bad = text_bad | np.isnan(vals) | ~np.isin(vals, list(cb.waves))
         if bad.any():
-            problems.append(rows.problem(
-                bad, "wave", "waves not in the codebook",
-                f"waves are numbered {', '.join(map(str, cb.waves))}.", raw))
-        out["wave"] = pd.Series(np.where(bad, 0, np.nan_to_num(vals)).astype("int64"),
-                                index=frame.index)
+            problems.append(
+                rows.problem(
+                    bad,
+                    "wave",
+                    "waves not in the codebook",
+                    f"waves are numbered {', '.join(map(str, cb.waves))}.",
+                    raw,
+                )
+            )
+        out["wave"] = pd.Series(
+            np.where(bad, 0, np.nan_to_num(vals)).astype("int64"), index=frame.index
+        )
 
     if "interview_date" in frame.columns:
         out["interview_date"] = _dates(frame["interview_date"], rows, problems, date_format)
@@ -424,23 +465,46 @@ def validate_survey(
         raw = frame["weight"]
         vals, text_bad = _as_number(raw)
         if text_bad.any():
-            problems.append(rows.problem(text_bad, "weight", "text in the weight column",
-                                         "weights are positive numbers.", raw))
+            problems.append(
+                rows.problem(
+                    text_bad,
+                    "weight",
+                    "text in the weight column",
+                    "weights are positive numbers.",
+                    raw,
+                )
+            )
         blank = np.isnan(vals) & ~text_bad
         if blank.any():
-            problems.append(rows.problem(blank, "weight", "missing weights",
-                                         "every respondent needs a survey weight above 0.",
-                                         raw))
+            problems.append(
+                rows.problem(
+                    blank,
+                    "weight",
+                    "missing weights",
+                    "every respondent needs a survey weight above 0.",
+                    raw,
+                )
+            )
         nonpos = ~np.isnan(vals) & (vals <= 0)
         if nonpos.any():
-            problems.append(rows.problem(nonpos, "weight", "zero or negative weights",
-                                         "survey weights must be above 0; drop respondents "
-                                         "who should not count, rather than weighting them "
-                                         "0.", raw))
+            problems.append(
+                rows.problem(
+                    nonpos,
+                    "weight",
+                    "zero or negative weights",
+                    "survey weights must be above 0; drop respondents "
+                    "who should not count, rather than weighting them "
+                    "0.",
+                    raw,
+                )
+            )
         infinite = np.isinf(vals)
         if infinite.any():
-            problems.append(rows.problem(infinite, "weight", "infinite weights",
-                                         "weights must be finite.", raw))
+            problems.append(
+                rows.problem(
+                    infinite, "weight", "infinite weights", "weights must be finite.", raw
+                )
+            )
         out["weight"] = pd.Series(vals, index=frame.index, dtype="float64")
 
     for item_id, item in cb.items.items():

@@ -100,8 +100,11 @@ def _check_every_assignment_seen(path: Path, seen: set[str]) -> None:
                 f"the parameters cell of notebook {path} is not valid Python: {exc}"
             ) from None
         for node in tree.body:
-            targets = [node.target] if isinstance(node, ast.AnnAssign) else (
-                node.targets if isinstance(node, ast.Assign) else [])
+            targets = (
+                [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else (node.targets if isinstance(node, ast.Assign) else [])
+            )
             for target in targets:
                 if isinstance(target, ast.Name) and target.id not in seen:
                     line = source.splitlines()[node.lineno - 1]
