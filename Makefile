@@ -30,7 +30,7 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 
 install: $(STAMP) ## Create .venv from requirements.lock and register the Jupyter kernel
 
-$(SYNTH): $(STAMP) src/lozells_analysis/synthetic.py data/codebook.yaml
+$(SYNTH): $(STAMP) src/lozells_analysis/data/synthetic.py data/codebook.yaml
 	$(BIN)/lozells generate
 
 data: $(SYNTH) ## Generate the synthetic survey and qualitative data (if missing or stale)

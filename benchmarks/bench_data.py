@@ -21,8 +21,8 @@ from pathlib import Path
 STEP = textwrap.dedent(
     """
     import json, resource, sys, time
-    from lozells_analysis.synthetic import generate
-    from lozells_analysis.data import load_survey
+    from lozells_analysis.data.synthetic import generate
+    from lozells_analysis.data.load import load_survey
     kind, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     t0 = time.perf_counter()
     if kind == "generate":

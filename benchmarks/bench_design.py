@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import statsmodels.api as sm  # noqa: E402
 
-from lozells_analysis.codebook import load_codebook  # noqa: E402
-from lozells_analysis.design import SurveyDesign  # noqa: E402
-from lozells_analysis.synthetic import generate  # noqa: E402
+from lozells_analysis.data.codebook import load_codebook  # noqa: E402
+from lozells_analysis.data.synthetic import generate  # noqa: E402
+from lozells_analysis.stats.design import SurveyDesign  # noqa: E402
 
 
 def statsmodels_table(df: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:

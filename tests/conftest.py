@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
-from lozells_analysis.codebook import load_codebook
-from lozells_analysis.synthetic import generate
+from lozells_analysis.data.codebook import load_codebook
+from lozells_analysis.data.synthetic import generate
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 

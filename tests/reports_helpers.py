@@ -60,7 +60,7 @@ def tiny_cells(extra: str = "") -> list[dict]:
         ),
         code(
             "import sys, time\n"
-            "from lozells_analysis.tracking import record_read\n"
+            "from lozells_analysis.data.tracking import record_read\n"
             "if data_path:\n"
             "    record_read(data_path, synthetic=True)\n"
             "time.sleep(sleep)\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lozells_analysis.synthetic import generate
+from lozells_analysis.data.synthetic import generate
 
 
 def export_frame(n: int = 60, seed: int = 11) -> pd.DataFrame:

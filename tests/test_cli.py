@@ -108,7 +108,7 @@ def test_clean_removes_reports_and_state_but_keeps_gitkeep(tmp_path, capsys):
 
 
 def test_generate_calls_write_synthetic(monkeypatch, capsys, tmp_path):
-    import lozells_analysis.synthetic as synthetic
+    import lozells_analysis.data.synthetic as synthetic
 
     written = [tmp_path / "survey.parquet"]
     monkeypatch.setattr(synthetic, "write_synthetic", lambda: written)

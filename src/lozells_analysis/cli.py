@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for annotations only; the commands import their modules lazily
-    from .reports.project import Project
+    from lozells_analysis.reports.project import Project
 
 __all__ = ["main"]
 
@@ -100,13 +100,13 @@ def _progress_handler(quiet: bool) -> logging.Handler:
 
 
 def _project(args: argparse.Namespace) -> Project:
-    from .reports.project import Project
+    from lozells_analysis.reports.project import Project
 
     return Project.at(args.root, catalogue=args.catalogue)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .reports.build import BuildInterrupted, BuildOptions, build, describe
+    from lozells_analysis.reports.build import BuildInterrupted, BuildOptions, build, describe
 
     if args.jobs is not None and args.jobs < 1:
         print("lozells build: --jobs must be at least 1", file=sys.stderr)
@@ -131,7 +131,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .reports.build import run_statuses
+    from lozells_analysis.reports.build import run_statuses
 
     statuses = run_statuses(_project(args))
     if not statuses:
@@ -153,7 +153,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from .reports.parameters import notebook_parameters
+    from lozells_analysis.reports.parameters import notebook_parameters
 
     params = notebook_parameters(args.notebook)
     if not params:
@@ -169,7 +169,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .reports.build import clean
+    from lozells_analysis.reports.build import clean
 
     removed = clean(_project(args), wait=args.wait)
     print(f"removed {len(removed)} item(s)")
@@ -177,7 +177,9 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .synthetic import write_synthetic  # the lead's module; imported only when asked
+    from lozells_analysis.data.synthetic import (
+        write_synthetic,  # the lead's module; imported only when asked
+    )
 
     written = write_synthetic()
     for path in written or []:
@@ -187,7 +189,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Load and validate a survey file; every problem is listed, no traceback is shown."""
-    from .data import load_survey
+    from lozells_analysis.data.load import load_survey
 
     survey = load_survey(args.file, mapping=args.mapping, sheet=args.sheet)
     waves = sorted(survey["wave"].unique())
@@ -200,15 +202,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _codebook_items() -> list[str]:
-    from .codebook import load_codebook
+    from lozells_analysis.data.codebook import load_codebook
 
     return list(load_codebook().items)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lozells`` command line; return its exit status."""
-    from .exceptions import CatalogueError, LozellsError, SurveyDataError
-    from .reports.lock import LockHeld
+    from lozells_analysis.exceptions import CatalogueError, LozellsError, SurveyDataError
+    from lozells_analysis.reports.lock import LockHeld
 
     args = _parser().parse_args(argv)
     handler = _progress_handler(args.quiet)

@@ -26,7 +26,7 @@ class CodebookError(LozellsError):
 class SurveyDataError(LozellsError):
     """A survey file cannot be read or does not match the codebook.
 
-    ``problems`` holds one :class:`~lozells_analysis.validate.Problem` per fault found, so
+    ``problems`` holds one :class:`~lozells_analysis.data.validate.Problem` per fault found, so
     callers (tests, the command line) can inspect them; ``str(error)`` is the full report.
     """
 

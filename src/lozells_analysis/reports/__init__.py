@@ -8,7 +8,7 @@ kernel), :mod:`.render` (nbconvert, two views), :mod:`.provenance` (the footer),
 :mod:`.lock` (one build at a time) and :mod:`.build` (all of it, for ``lozells build``).
 """
 
-from .build import (
+from lozells_analysis.reports.build import (
     BuildInterrupted,
     BuildOptions,
     BuildSummary,
@@ -17,11 +17,11 @@ from .build import (
     clean,
     run_statuses,
 )
-from .catalogue import Catalogue, ReportRun, load_catalogue
-from .lock import LockHeld
-from .parameters import Parameter, notebook_parameters
-from .project import Project
-from .render import TAGS, external_references
+from lozells_analysis.reports.catalogue import Catalogue, ReportRun, load_catalogue
+from lozells_analysis.reports.lock import LockHeld
+from lozells_analysis.reports.parameters import Parameter, notebook_parameters
+from lozells_analysis.reports.project import Project
+from lozells_analysis.reports.render import TAGS, external_references
 
 __all__ = [
     "TAGS",

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import BuildError, LozellsError
-from .catalogue import Catalogue, ReportRun, load_catalogue
-from .fingerprint import (
+from lozells_analysis.exceptions import BuildError, LozellsError
+from lozells_analysis.reports.catalogue import Catalogue, ReportRun, load_catalogue
+from lozells_analysis.reports.fingerprint import (
     changed_input,
     directory_digest,
     file_digest,
@@ -34,11 +34,11 @@ from .fingerprint import (
     run_inputs,
     run_key,
 )
-from .index import write_index
-from .lock import BuildLock
-from .project import Project
-from .publish import publish_file
-from .state import BuildState, RunRecord
+from lozells_analysis.reports.index import write_index
+from lozells_analysis.reports.lock import BuildLock
+from lozells_analysis.reports.project import Project
+from lozells_analysis.reports.publish import publish_file
+from lozells_analysis.reports.state import BuildState, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def _build_log(project: Project, build_id: str) -> Iterator[Path]:
 
 
 def _job_for(run: ReportRun, provenance: dict[str, Any]) -> Any:
-    from .execute import RunJob
+    from lozells_analysis.reports.execute import RunJob
 
     return RunJob(
         name=run.name,
@@ -309,7 +309,7 @@ def _run_one(
     reason: str,
 ) -> Any:
     """Execute and render one run into ``workdir`` (locally or on the cluster), then its PDF."""
-    from .execute import execute_run, execute_run_remote, one_line
+    from lozells_analysis.reports.execute import execute_run, execute_run_remote, one_line
 
     log.info("start       %s (%s)", run.name, reason)
     if client is not None:
@@ -324,7 +324,7 @@ def _run_one(
     else:
         result = execute_run(job, workdir, cancelled=cancelled)
     if result.ok and pdf and run.audience == "briefing" and not cancelled.is_set():
-        from .pdf import html_to_pdf
+        from lozells_analysis.reports.pdf import html_to_pdf
 
         pdf_name = f"{run.name}.pdf"
         try:
@@ -418,7 +418,7 @@ def _build_locked(
     try:
         if todo:
             if options.pdf:
-                from .pdf import find_chromium
+                from lozells_analysis.reports.pdf import find_chromium
 
                 find_chromium()  # fail before running anything, saying `make browser`
             _execute_all(project, options, todo, decisions, state, summary, build_id)
@@ -441,7 +441,7 @@ def _execute_all(
     summary: BuildSummary,
     build_id: str,
 ) -> None:
-    from .provenance import build_provenance
+    from lozells_analysis.reports.provenance import build_provenance
 
     provenance = build_provenance(project.root)
     staging = project.staging / build_id
@@ -519,7 +519,7 @@ def _execute_all(
             # releases the submitted runs; the scheduler drops queued ones
             client.close()  # type: ignore[no-untyped-call]  # unannotated in distributed
             client = None
-        from .execute import kill_all_kernels
+        from lozells_analysis.reports.execute import kill_all_kernels
 
         kill_all_kernels()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -541,7 +541,7 @@ def _finish(
     counter: str,
 ) -> None:
     """Publish (or record the failure of) one finished run and save the state."""
-    from .execute import RunResult, one_line
+    from lozells_analysis.reports.execute import RunResult, one_line
 
     workdir = staging / run.name
     record = state.runs.get(run.name) or RunRecord(status="failed")

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from ..exceptions import CatalogueError
-from .fingerprint import notebook_source_digest
-from .parameters import check_parameters, notebook_parameters
+from lozells_analysis.exceptions import CatalogueError
+from lozells_analysis.reports.fingerprint import notebook_source_digest
+from lozells_analysis.reports.parameters import check_parameters, notebook_parameters
 
 __all__ = ["AUDIENCES", "Catalogue", "ReportRun", "load_catalogue", "run_name", "slug"]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..tracking import READS_ENV, reads_from
+from lozells_analysis.data.tracking import READS_ENV, reads_from
 
 log = logging.getLogger(__name__)
 # The narrative of each run goes to that run's log file only (not the build's console).
@@ -189,7 +189,7 @@ def execute_run(
     """
     import papermill
 
-    from .render import render_views
+    from lozells_analysis.reports.render import render_views
 
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..tracking import file_sha256
+from lozells_analysis.data.tracking import file_sha256
 
 __all__ = [
     "directory_digest",

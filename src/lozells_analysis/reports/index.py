@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .publish import write_text_atomic
-from .state import BuildState, RunRecord
+from lozells_analysis.reports.publish import write_text_atomic
+from lozells_analysis.reports.state import BuildState, RunRecord
 
 __all__ = ["render_index", "write_index"]
 

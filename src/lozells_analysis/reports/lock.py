@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from ..exceptions import LozellsError
+from lozells_analysis.exceptions import LozellsError
 
 __all__ = ["BuildLock", "LockHeld"]
 

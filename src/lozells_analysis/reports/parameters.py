@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import CatalogueError
+from lozells_analysis.exceptions import CatalogueError
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def notebook_parameters(
     params = _inspect(path)
     if cache is not None:
         entries[digest] = [asdict(p) for p in params]
-        from .publish import write_text_atomic
+        from lozells_analysis.reports.publish import write_text_atomic
 
         cache.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(

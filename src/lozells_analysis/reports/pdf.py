@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..exceptions import BuildError
+from lozells_analysis.exceptions import BuildError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import paths
+from lozells_analysis import paths
 
 __all__ = ["Project"]
 

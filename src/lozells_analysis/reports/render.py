@@ -26,11 +26,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import BuildError
-from .provenance import footer_html, header_html, run_provenance
+from lozells_analysis.exceptions import BuildError
+from lozells_analysis.reports.provenance import footer_html, header_html, run_provenance
 
 if TYPE_CHECKING:
-    from .execute import RunJob
+    from lozells_analysis.reports.execute import RunJob
 
 log = logging.getLogger(__name__)
 

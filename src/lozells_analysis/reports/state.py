@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .publish import write_text_atomic
+from lozells_analysis.reports.publish import write_text_atomic
 
 log = logging.getLogger(__name__)
 

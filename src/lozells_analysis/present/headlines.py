@@ -1,0 +1,294 @@
+"""Plain-English sentences built from computed values, for the briefing pack and summaries.
+
+No number in a report is typed by hand: each sentence here is made from an estimate table,
+so it says the figure, its interval and the comparison, e.g. "Agree people who get involved
+can change the way the area is run: 82% (79% to 85%), higher than England's 54%."
+
+Examples
+--------
+>>> from lozells_analysis.present.headlines import sentence
+>>> sentence("Agree people can change how the area is run", 0.82, 0.79, 0.85,
+...          comparators=[("England", 0.54, "better")])
+'Agree people can change how the area is run: 82% (79% to 85%), higher than England (54%).'
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from lozells_analysis.present.tables import (
+    Html,
+    format_count,
+    format_interval,
+    format_number,
+    format_percent,
+)
+
+if TYPE_CHECKING:
+    from lozells_analysis.data.codebook import Codebook
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Headline",
+    "as_html",
+    "comparison_phrase",
+    "from_comparison",
+    "from_means",
+    "from_trend",
+    "sentence",
+]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One finding: its sentence and the numbers it was built from (for checking)."""
+
+    text: str
+    measure: str
+    estimate: float | None = None
+    lower_ci: float | None = None
+    upper_ci: float | None = None
+    kind: str = "percent"
+    comparators: tuple = field(default_factory=tuple)  # (name, value, category)
+
+
+def _value(v: float, kind: str) -> str:
+    return format_percent(v) if kind == "percent" else format_number(v, 1)
+
+
+def comparison_phrase(name: str, value: float, category: str, kind: str = "percent") -> str:
+    """How an estimate compares with a comparator, in words.
+
+    ``category`` is a Fingertips category from :mod:`lozells_analysis.stats.compare`: "better" or
+    "worse" (direction from the indicator's polarity), "higher"/"lower" (no polarity),
+    "similar" (the comparator is inside the interval) or "not compared".
+
+    Examples
+    --------
+    >>> comparison_phrase("England", 0.54, "similar")
+    'similar to England (54%)'
+    >>> comparison_phrase("England", 7.0, "lower", kind="mean")
+    'lower than England (7.0)'
+    """
+    v = _value(value, kind)
+    if category == "similar":
+        return f"similar to {name} ({v})"
+    if category in ("higher", "lower"):
+        return f"{category} than {name} ({v})"
+    if category in ("better", "worse"):
+        return f"{category} than {name} ({v})"
+    return f"not compared with {name} ({v})"
+
+
+def sentence(
+    label: str,
+    estimate: float,
+    lower: float,
+    upper: float,
+    kind: str = "percent",
+    comparators: Sequence[tuple[str, float, str]] = (),
+    polarity: str | None = "higher",
+) -> str:
+    """``"<label>: <estimate> (<lower> to <upper>), <comparison> and <comparison>."``
+
+    For "better"/"worse" the words say the direction of the number (higher or lower),
+    worked out from ``polarity``, since "better than England" hides which way it goes.
+
+    Examples
+    --------
+    >>> sentence("Feel lonely often or always", 0.04, 0.02, 0.07,
+    ...          comparators=[("England", 0.06, "similar")], polarity="lower")
+    'Feel lonely often or always: 4% (2% to 7%), similar to England (6%).'
+    """
+    text = f"{label}: {format_interval(estimate, lower, upper, kind)}"
+    phrases = []
+    for name, value, cat in comparators:
+        if cat in ("better", "worse"):
+            up = (cat == "better") == (polarity != "lower")
+            phrases.append(comparison_phrase(name, value, "higher" if up else "lower", kind))
+        else:
+            phrases.append(comparison_phrase(name, value, cat, kind))
+    if phrases:
+        text += ", " + " and ".join(phrases)
+    return text + "."
+
+
+def _name(comparator: str) -> str:
+    """A comparator's name as it reads mid-sentence ("similarly deprived areas")."""
+    return (
+        comparator if comparator.startswith("England") else comparator[:1].lower() + comparator[1:]
+    )
+
+
+def _suppressed_sentence(label: str, n: float | None, min_n: int) -> str:
+    return (
+        f"{label}: not shown, because fewer than {min_n} people in this selection "
+        "answered the question."
+    )
+
+
+def from_comparison(
+    table: pd.DataFrame, min_n: int = 10, codebook: Codebook | None = None
+) -> list[Headline]:
+    """One headline per measure from
+    :func:`~lozells_analysis.present.summaries.benchmark_comparison` (all its comparators in
+    one sentence)."""
+    from lozells_analysis.data.codebook import load_codebook
+
+    cb = codebook or load_codebook()
+    out = []
+    for var, sub in table.groupby("variable", sort=False):
+        r = sub.iloc[0]
+        if bool(r.get("suppressed", False)):
+            out.append(Headline(_suppressed_sentence(r["label"], r.get("n"), min_n), var))
+            continue
+        comps = tuple(
+            (_name(c), float(v), k)
+            for c, v, k in zip(
+                sub["comparator"], sub["comparator_value"], sub["comparison"], strict=True
+            )
+        )
+        text = sentence(
+            r["label"],
+            r["estimate"],
+            r["lower_ci"],
+            r["upper_ci"],
+            "percent",
+            comps,
+            cb.indicator(var).polarity,
+        )
+        out.append(
+            Headline(
+                text,
+                var,
+                float(r["estimate"]),
+                float(r["lower_ci"]),
+                float(r["upper_ci"]),
+                "percent",
+                comps,
+            )
+        )
+    return out
+
+
+def from_means(
+    table: pd.DataFrame, min_n: int = 10, codebook: Codebook | None = None
+) -> list[Headline]:
+    """One headline per ONS4 item from
+    :func:`~lozells_analysis.present.summaries.ons4_comparison`."""
+    from lozells_analysis.data.codebook import load_codebook
+
+    cb = codebook or load_codebook()
+    out = []
+    for _, r in table.iterrows():
+        label = f"{r['label']} (average score out of 10)"
+        if bool(r.get("suppressed", False)):
+            out.append(Headline(_suppressed_sentence(label, r.get("n"), min_n), r["variable"]))
+            continue
+        comps: tuple[tuple[str, float, str], ...] = ()
+        if pd.notna(r.get("comparator_value")):
+            comps = ((str(r["comparator"]), float(r["comparator_value"]), r["comparison"]),)
+        text = sentence(
+            label,
+            r["estimate"],
+            r["lower_ci"],
+            r["upper_ci"],
+            "mean",
+            comps,
+            cb.items[r["variable"]].polarity,
+        )
+        out.append(
+            Headline(
+                text,
+                r["variable"],
+                float(r["estimate"]),
+                float(r["lower_ci"]),
+                float(r["upper_ci"]),
+                "mean",
+                comps,
+            )
+        )
+    return out
+
+
+def from_trend(by_wave: pd.DataFrame, trend: pd.DataFrame, waves_text: str) -> list[Headline]:
+    """One sentence per indicator: first and last wave's figures and the trend test result.
+
+    ``by_wave`` is :func:`~lozells_analysis.present.summaries.proportions` by ``wave``;
+    ``trend`` is
+    :func:`~lozells_analysis.present.summaries.trend_tests`.
+    """
+    out = []
+    for _, t in trend.iterrows():
+        rows = by_wave[(by_wave["variable"] == t["variable"]) & ~by_wave["suppressed"]]
+        rows = rows.sort_values("wave")
+        if len(rows) < 2:
+            continue
+        first, last = rows.iloc[0], rows.iloc[-1]
+        if t["direction"] == "no significant trend":
+            verdict = (
+                f"no clear rise or fall over {waves_text} (p = {format_number(t['p_value'], 2)})"
+            )
+        else:
+            verdict = (
+                f"a clear {'rise' if t['direction'] == 'increasing' else 'fall'} over "
+                f"{waves_text} (p = {format_number(t['p_value'], 3)})"
+            )
+        a = format_interval(first["estimate"], first["lower_ci"], first["upper_ci"])
+        b = format_interval(last["estimate"], last["lower_ci"], last["upper_ci"])
+        text = (
+            f"{t['label']}: {a} in wave {int(first['wave'])} and {b} in wave "
+            f"{int(last['wave'])}; {verdict}."
+        )
+        out.append(
+            Headline(
+                text,
+                f"trend:{t['variable']}",
+                float(last["estimate"]),
+                float(last["lower_ci"]),
+                float(last["upper_ci"]),
+            )
+        )
+    return out
+
+
+def as_html(headlines: Sequence[Headline] | Sequence[str], intro: str = "") -> Html:
+    """Headlines as an escaped HTML list; each item carries its numbers as ``data-``
+    attributes so a test (or a reader of the source) can check them against the library."""
+    items = []
+    for h in headlines:
+        if isinstance(h, str):
+            items.append(f"<li>{html.escape(h)}</li>")
+            continue
+        attrs = f' data-measure="{html.escape(h.measure, quote=True)}"'
+        if h.estimate is not None:
+            attrs += (
+                f' data-estimate="{h.estimate!r}" data-lower="{h.lower_ci!r}" '
+                f'data-upper="{h.upper_ci!r}" data-kind="{h.kind}"'
+            )
+        items.append(f'<li class="lozells-headline"{attrs}>{html.escape(h.text)}</li>')
+    lead = f"<p>{html.escape(intro)}</p>" if intro else ""
+    return Html(f'{lead}<ul class="lozells-headlines">{"".join(items)}</ul>')
+
+
+def paragraph(text: str) -> Html:
+    """One escaped paragraph of text built in the library (for the briefing pack)."""
+    return Html(f"<p>{html.escape(text)}</p>")
+
+
+def count_phrase(n: int, noun: str) -> str:
+    """``count_phrase(1, "response")`` -> ``"1 response"``; ``2852`` -> ``"2,852 responses"``.
+
+    Examples
+    --------
+    >>> count_phrase(1, "response"), count_phrase(2852, "response")
+    ('1 response', '2,852 responses')
+    """
+    return f"{format_count(n)} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,142 @@
+"""Every report of the catalogue, in a real browser (Debian's Chromium, driven by Playwright).
+
+The catalogue is built once per session into a temporary folder (``browser_support``). Each
+report view (research and briefing) and the index is opened from ``file://`` and must:
+request nothing outside the file (every other request is recorded and aborted), log no
+console error and raise no script error; show every image (loaded, with alt text); keep its
+headings in order (h1 first, no level skipped going down); and fit the window with no
+horizontal scrolling at 1280 px and at 390 px (a phone). A full-page screenshot of each, at
+each width, is kept in the session's temporary folder (``LOZELLS_SCREENSHOTS`` names another)
+for a person to look at; nothing is written under ``reports/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .. import browser_support as support
+
+pytestmark = pytest.mark.slow
+
+VIEWS = support.run_views() + ["index"]
+
+
+@pytest.fixture(scope="session")
+def catalogue(tmp_path_factory):
+    return support.built_catalogue(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    chosen = os.environ.get("LOZELLS_SCREENSHOTS")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with support.chromium() as b:
+        yield b
+
+
+def target(catalogue, name_view: str) -> Path:
+    if name_view == "index":
+        return catalogue.reports / "index.html"
+    return support.view_path(catalogue, name_view)
+
+
+def test_every_catalogue_run_builds(catalogue):
+    assert catalogue.runs, "the catalogue lists no reports"
+    assert catalogue.error is None, f"runs failed: {catalogue.error}"
+    for run in catalogue.runs:
+        for view in ("research", "briefing"):
+            assert (catalogue.reports / f"{run.name}.{view}.html").is_file()
+
+
+def test_the_index_links_every_report(catalogue):
+    page = (catalogue.reports / "index.html").read_text(encoding="utf-8")
+    for run in catalogue.runs:
+        assert f'href="{run.name}.{run.audience}.html"' in page, run.name
+
+
+def browser_problems(page, record) -> dict[str, object]:
+    """Every check at once on a loaded page (one load per view and width keeps the suite
+    quick): the name of each failed check and what failed."""
+    problems: dict[str, object] = {}
+    if record.external:
+        problems["requests outside the file"] = record.external
+    if record.console_errors:
+        problems["console errors"] = record.console_errors
+    if record.page_errors:
+        problems["script errors"] = record.page_errors
+    if record.failed:
+        problems["requests that failed"] = record.failed
+    if not page.title().strip():
+        problems["no <title>"] = page.title()
+    images = page.evaluate(support.IMAGES_JS)
+    broken = [img for img in images if not img["complete"] or img["width"] == 0]
+    if broken:
+        problems["images that did not load"] = broken
+    no_alt = [img for img in images if not img["alt"]]
+    if no_alt:
+        problems["images without alt text"] = no_alt
+    levels = [tuple(h) for h in page.evaluate(support.HEADINGS_JS)]
+    if not levels:
+        problems["no heading"] = levels
+    elif skips := support.heading_skips(levels):
+        problems["headings out of order"] = skips
+    sizes = page.evaluate(support.OVERFLOW_JS)
+    if sizes["scroll"] > sizes["inner"]:
+        problems["horizontal overflow"] = (
+            f"{sizes['scroll']} px of content in a {sizes['inner']} px window; wider "
+            f"elements: {sizes['culprits']}"
+        )
+    return problems
+
+
+@pytest.mark.parametrize("width", support.WIDTHS)
+@pytest.mark.parametrize("name_view", VIEWS)
+def test_report_in_chromium(catalogue, browser, screenshots, name_view, width):
+    """Offline, no console or script errors, images loaded with alt text, headings in
+    order, no horizontal scrolling; a full-page screenshot is kept."""
+    path = target(catalogue, name_view)
+    page, record = support.open_page(browser, path.as_uri(), width=width)
+    try:
+        shot = support.screenshot_path(screenshots, name_view, width)
+        page.screenshot(path=str(shot), full_page=True)
+        problems = browser_problems(page, record)
+    finally:
+        page.context.close()
+    assert not problems, f"{path.name} at {width} px: {problems}"
+
+
+def test_the_checks_catch_a_bad_page(browser, tmp_path):
+    """The checks themselves: a page with every fault is caught on every count."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        "<!DOCTYPE html><html><head><title>Bad</title>"
+        '<link rel="stylesheet" href="https://cdn.example.org/x.css"></head><body>'
+        "<h1>T</h1><h3>skipped a level</h3>"
+        '<img src="missing.png" alt="gone"><img src="data:image/gif;base64,'
+        'R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">'
+        '<div style="width: 2000px">wide</div>'
+        "<script>console.error('oops'); undefined_function();</script></body></html>"
+    )
+    page, record = support.open_page(browser, bad.as_uri(), width=390)
+    try:
+        problems = browser_problems(page, record)
+    finally:
+        page.context.close()
+    assert set(problems) == {
+        "requests outside the file",
+        "console errors",
+        "script errors",
+        "requests that failed",
+        "images that did not load",
+        "images without alt text",
+        "headings out of order",
+        "horizontal overflow",
+    }, problems
+    assert record.external == ["https://cdn.example.org/x.css"]

@@ -1,0 +1,89 @@
+"""Suppression, rounding and reliability flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lozells_analysis.exceptions import ParameterError
+from lozells_analysis.stats.design import SurveyDesign
+from lozells_analysis.stats.disclosure import flag_reliability, round_counts, suppress
+
+
+def table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "area": ["A", "A", "A", "B", "B", "C", "C"],
+            "wave": [1, 2, 3, 1, 2, 1, 2],
+            "estimate": [0.5, 0.4, 0.3, 0.2, 0.6, 0.1, 0.9],
+            "lower_ci": [0.3, 0.3, 0.2, 0.1, 0.5, 0.0, 0.8],
+            "upper_ci": [0.7, 0.5, 0.4, 0.3, 0.7, 0.2, 1.0],
+            "n": [8, 40, 25, 50, 9, 3, 4],
+        }
+    )
+
+
+def test_primary_suppression_blanks_rows_under_min_n_with_a_reason():
+    out = suppress(table())
+    assert list(out["suppressed"]) == [True, False, False, False, True, True, True]
+    assert out.loc[0, "suppression_reason"] == "fewer than 10 respondents"
+    assert out.loc[1, "suppression_reason"] == ""
+    assert out.loc[[0, 4], ["estimate", "lower_ci", "upper_ci"]].isna().all().all()
+    assert out["n"].isna().tolist() == [True, False, False, False, True, True, True]
+    assert out.loc[1, "estimate"] == 0.4  # published rows untouched
+
+
+def test_min_n_is_a_parameter():
+    out = suppress(table(), min_n=5)
+    assert list(out["suppressed"]) == [False, False, False, False, False, True, True]
+
+
+def test_secondary_suppression_protects_a_lone_suppressed_cell():
+    out = suppress(table(), secondary_by="area")
+    # A: one primary (wave 1) -> smallest other (wave 3, n=25) also suppressed
+    # B: one primary (wave 2) -> the only other (wave 1) suppressed
+    # C: two primaries already: nothing more
+    assert list(out["suppressed"]) == [True, False, True, True, True, True, True]
+    assert out.loc[2, "suppression_reason"] == "secondary: protects a suppressed cell"
+    assert out.loc[3, "suppression_reason"] == "secondary: protects a suppressed cell"
+    # no slice is left with exactly one suppressed cell
+    assert (out.groupby("area")["suppressed"].sum() != 1).all()
+
+
+def test_round_counts_to_nearest_five():
+    np.testing.assert_array_equal(
+        round_counts([0, 1, 2, 2.5, 3, 7, 7.5, 8, 1048]), [0, 0, 0, 5, 5, 5, 10, 10, 1050]
+    )
+    assert round_counts(pd.Series([12, 13])).tolist() == [10, 15]
+    with pytest.raises(ParameterError):
+        round_counts([1], base=0)
+
+
+def test_reliability_flag_for_small_effective_samples_and_wide_intervals():
+    t = pd.DataFrame(
+        {
+            "estimate": [0.5, 0.5, 0.5, 0.5, np.nan],
+            "lower_ci": [0.45, 0.39, 0.38, 0.30, np.nan],
+            "upper_ci": [0.55, 0.59, 0.62, 0.70, np.nan],
+            "n_eff": [400, 400, 400, 12, np.nan],
+        }
+    )
+    out = flag_reliability(t)
+    assert list(out["interpret_with_caution"]) == [False, False, True, True, False]
+    assert out.loc[3, "reliability_note"] == (
+        "effective sample size under 30; interval wider than 20 points"
+    )
+    assert out.loc[1, "reliability_note"] == ""  # exactly 20 points is not wider
+
+
+def test_pipeline_on_design_output():
+    df = pd.DataFrame({"y": [1, 0] * 30 + [1] * 5, "g": ["big"] * 60 + ["small"] * 5})
+    est = SurveyDesign(df).proportion("y", by="g", method="beta")
+    out = flag_reliability(suppress(est))
+    assert list(out["suppressed"]) == [False, True]
+    # p = 0.5 from 60 respondents: Korn-Graubard interval about 0.37-0.63, wider than 20 points
+    assert out.loc[0, "interpret_with_caution"]
+    assert out.loc[0, "reliability_note"] == "interval wider than 20 points"
+    assert not out.loc[1, "interpret_with_caution"]  # suppressed rows are not flagged
+    assert np.isnan(out.loc[1, "estimate"])
