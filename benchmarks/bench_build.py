@@ -5,6 +5,13 @@
 2. ``lozells build --force`` (every report rebuilt, in parallel kernels);
 3. ``lozells build`` again with nothing changed (every report skipped).
 
+Then (unless ``--no-cluster``) the same catalogue on a simulated Slurm cluster
+(``lozells build --force --cluster slurm``, with the stand-in ``sbatch``/``squeue``/``scancel``
+of ``tests/fake_slurm.py`` running each job as a local process) with 1, 2 and 4 worker jobs,
+against the serial build (``--jobs 1``), ratios side by side. On one machine this measures
+the cost of the cluster path (scheduler, job start-up, shipping the files back), not a
+speed-up a real cluster would give: the workers share this machine's cores.
+
 The catalogue is the repository's ``reports.yaml`` when it lists any runs, otherwise (or with
 ``--synthetic N``) N runs of a small notebook that imports pandas and matplotlib, draws a
 plot and shows a table, like the real ones. The builds go to a scratch folder, never to
@@ -12,6 +19,7 @@ plot and shows a table, like the real ones. The builds go to a scratch folder, n
 
     .venv/bin/python benchmarks/bench_build.py            # the real catalogue, or 6 runs
     .venv/bin/python benchmarks/bench_build.py --synthetic 8 --jobs 2
+    .venv/bin/python benchmarks/bench_build.py --synthetic 2 --workers 1,2   # quick
 
 Goals (issue #5): the full build at most half the naive loop's time on a 2-core machine; the
 no-op build under one second.
@@ -20,6 +28,7 @@ no-op build under one second.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -156,12 +165,13 @@ def naive_loop(runs: list, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def lozells(root: Path, *args: str) -> float:
+def lozells(root: Path, *args: str, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
     done = subprocess.run(
         [str(BIN / "lozells"), "--root", str(root), "-q", "build", *args],
         capture_output=True,
         text=True,
+        env=env,
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -169,6 +179,54 @@ def lozells(root: Path, *args: str) -> float:
             f"lozells build {' '.join(args)} failed ({done.returncode}):\n{done.stderr}"
         )
     return elapsed
+
+
+def _fake_slurm():
+    """tests/fake_slurm.py, loaded by path (the tests' stand-in Slurm)."""
+    spec = importlib.util.spec_from_file_location("fake_slurm", REPO / "tests" / "fake_slurm.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cluster_comparison(root: Path, scratch: Path, workers: list[int]) -> None:
+    """Serial build, then the simulated Slurm cluster with each number of worker jobs."""
+    fake = _fake_slurm()
+    state = scratch / "slurm"
+    bin_dir = fake.install(scratch / "fake-bin", state)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    rows = [("serial build (--jobs 1)", lozells(root, "--force", "--jobs", "1"), 0)]
+    try:
+        for n in workers:
+            before = len(fake.job_scripts(state))
+            seconds = lozells(
+                root,
+                "--force",
+                "--cluster",
+                "slurm",
+                "--cluster-option",
+                f"max_jobs={n}",
+                "--cluster-option",
+                "interface=lo",  # scheduler and workers on loopback only
+                "--cluster-option",
+                "memory=2GiB",
+                "--cluster-option",
+                "poll_interval=2",
+                env=env,
+            )
+            jobs = len(fake.job_scripts(state)) - before
+            rows.append((f"simulated Slurm, max_jobs={n}", seconds, jobs))
+    finally:
+        fake.kill_all(state)
+    serial = rows[0][1]
+    print()
+    print(f"{'build':<36}{'jobs':>6}{'seconds':>10}{'vs serial':>11}{'speed-up':>10}")
+    for label, seconds, jobs in rows:
+        print(
+            f"{label:<36}{jobs or '-':>6}{seconds:>10.2f}{seconds / serial:>11.2f}"
+            f"{serial / seconds:>10.2f}"
+        )
 
 
 def main() -> None:
@@ -180,6 +238,14 @@ def main() -> None:
         help="time N runs of a small notebook instead of reports.yaml",
     )
     parser.add_argument("--jobs", type=int, help="passed to lozells build --jobs")
+    parser.add_argument(
+        "--workers",
+        default="1,2,4",
+        help="worker jobs of the simulated Slurm cluster to time, comma-separated",
+    )
+    parser.add_argument(
+        "--no-cluster", action="store_true", help="skip the simulated Slurm cluster builds"
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="lozells-bench-"))
     try:
@@ -211,6 +277,9 @@ def main() -> None:
             f"full build / naive = {full / naive:.2f} (goal <= 0.50); "
             f"no-op build = {noop:.2f} s (goal < 1 s)"
         )
+        if not args.no_cluster:
+            workers = [int(n) for n in args.workers.split(",") if n.strip()]
+            cluster_comparison(root, scratch, workers)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

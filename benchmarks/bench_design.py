@@ -4,8 +4,12 @@ Prints, side by side in one run, the time to produce
 ``SurveyDesign.proportion(indicator, by=["neighbourhood", "wave"])`` for every agree
 indicator of the codebook, and the time for the straightforward alternative a researcher
 would write (statsmodels GLM, binomial, intercept only, weights, cluster-robust errors,
-one group at a time); the cost in rows (250k / 500k / 1M); and the peak memory of one
-table against the size of the data frame.
+one group at a time); the cost in rows (250k / 500k / 1M); the peak memory of one
+table against the size of the data frame; proportions (logit intervals), totals and medians
+(Woodruff intervals) by group against R's ``svyby(svyciprop)``, ``svyby(svytotal)`` and
+``svyby(svyquantile)``; and JKn replicate SEs with 80 replicates (40 variance strata x 2
+PSUs) by group, against R's ``as.svrepdesign`` + ``svyby``. The R side runs when ``Rscript``
+is on the PATH; each comparison prints the largest difference and the speed ratio.
 
 Run (single core): ``.venv/bin/python benchmarks/bench_design.py [--rows 1000000]``
 """
@@ -18,9 +22,13 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -49,6 +57,130 @@ def statsmodels_table(df: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
         b, se = fit.params[0], fit.bse[0]
         rows.append((nb, wave, 1 / (1 + np.exp(-b)), se, len(yy)))
     return pd.DataFrame(rows, columns=["neighbourhood", "wave", "estimate", "se_logit", "n"])
+
+
+R_JKN = """
+suppressMessages(library(survey))
+d <- read.csv("{data}")
+t0 <- proc.time()[["elapsed"]]
+des <- svydesign(id = ~vpsu, strata = ~vstrat, weights = ~weight, nest = TRUE, data = d)
+rd <- as.svrepdesign(des, type = "JKn", mse = TRUE)
+t1 <- proc.time()[["elapsed"]]
+b <- svyby(~y, ~neighbourhood + wave, rd, svymean, na.rm = TRUE)
+t2 <- proc.time()[["elapsed"]]
+write.csv(data.frame(neighbourhood = b$neighbourhood, wave = b$wave, estimate = b$y,
+                     se = SE(b)), "{out}", row.names = FALSE)
+cat(t1 - t0, t2 - t1, "\\n")
+"""
+
+
+R_BY_GROUP = """
+suppressMessages(library(survey))
+d <- read.csv("{data}")
+des <- svydesign(id = ~1, strata = ~neighbourhood, weights = ~weight, data = d)
+t <- c(proportion = system.time(p <- svyby(~y, ~neighbourhood + wave, des, svyciprop,
+                                            method = "logit", vartype = "ci", na.rm = TRUE)),
+       total = system.time(s <- svyby(~x, ~neighbourhood + wave, des, svytotal, na.rm = TRUE)),
+       median = system.time(m <- svyby(~x, ~neighbourhood + wave, des, svyquantile,
+                                        quantiles = 0.5, ci = TRUE, na.rm = TRUE)))
+write.csv(data.frame(neighbourhood = p$neighbourhood, wave = p$wave,
+                     p = coef(p), p_lower = p$ci_l, p_upper = p$ci_u,
+                     total = coef(s), total_se = SE(s), median = coef(m), median_se = SE(m)),
+          "{out}", row.names = FALSE)
+cat(t[grep("elapsed", names(t))], "\\n")
+"""
+
+
+def _ours_by_group(design: SurveyDesign, by: list[str]) -> tuple[pd.DataFrame, list[float]]:
+    """This library's proportions, totals and medians by group, and the time of each."""
+    timed = []
+    t0 = time.perf_counter()
+    p = design.proportion("y", by=by)
+    timed.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    s = design.total("x", by=by)
+    timed.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    m = design.quantile("x", 0.5, by=by)
+    timed.append(time.perf_counter() - t0)
+    out = p[by].assign(
+        p=p["estimate"], p_lower=p["lower_ci"], p_upper=p["upper_ci"],
+        total=s["estimate"], total_se=s["se"], median=m["estimate"], median_se=m["se"],
+    )  # fmt: skip
+    return out, timed
+
+
+def r_by_group(df: pd.DataFrame, y: np.ndarray, x: np.ndarray) -> None:
+    """Proportions, totals and medians by neighbourhood x wave: this library against R."""
+    by = ["neighbourhood", "wave"]
+    data = df[by + ["weight"]].assign(y=y, x=x)
+    data["neighbourhood"] = data["neighbourhood"].astype(str)
+    design = SurveyDesign(data, weights="weight", strata="neighbourhood")
+    ours, timed = _ours_by_group(design, by)
+    print(f"\nby neighbourhood x wave ({len(ours)} groups), seconds:")
+    print(f"{'':<44}{'this module':>14}{'R survey':>12}{'ratio':>8}  largest difference")
+    names = ["proportion, logit CI (svyciprop)", "total (svytotal)", "median (svyquantile)"]
+    if shutil.which("Rscript") is None:
+        for name, t in zip(names, timed, strict=True):
+            print(f"  {name:<42}{t:>14.3f}{'(no Rscript)':>12}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "d.csv", Path(tmp) / "r.csv"
+        data.to_csv(src, index=False)
+        script = R_BY_GROUP.format(data=src, out=out)
+        res = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True)
+        r_times = [float(v) for v in res.stdout.split()]
+        r = pd.read_csv(out)
+    both = ours.merge(r, on=by, suffixes=("", "_r"))
+    assert len(both) == len(ours) == len(r)
+
+    def rel(col: str) -> float:
+        return float(np.max(np.abs(both[col] - both[f"{col}_r"]) / both[f"{col}_r"].abs()))
+
+    diffs = [
+        f"estimate {rel('p'):.0e}, limits {max(rel('p_lower'), rel('p_upper')):.0e} (rel.)",
+        f"estimate {rel('total'):.0e}, se {rel('total_se'):.0e} (rel.)",
+        f"estimate {rel('median'):.0e}, se {rel('median_se'):.0e} (rel.)",
+    ]
+    for name, t, tr, d in zip(names, timed, r_times, diffs, strict=True):
+        print(f"  {name:<42}{t:>14.3f}{tr:>12.2f}{tr / t:>7.0f}x  {d}")
+
+
+def replicate_timing(df: pd.DataFrame, y: np.ndarray, replicates: int = 80) -> None:
+    """JKn replicate SEs of a proportion by neighbourhood x wave: this library against R."""
+    by = ["neighbourhood", "wave"]
+    row = np.arange(len(df))
+    data = df[by + ["weight"]].assign(
+        y=y, vstrat=row % (replicates // 2), vpsu=(row // (replicates // 2)) % 2
+    )
+    t0 = time.perf_counter()
+    rep = SurveyDesign(data, weights="weight", strata="vstrat", cluster="vpsu").to_replicate()
+    t1 = time.perf_counter()
+    ours = rep.mean("y", by=by)
+    t2 = time.perf_counter()
+    print(f"\nJKn replicate SEs, {rep.rw.n_replicates} replicates, {len(ours)} groups:")
+    print(f"{'seconds':<44}{'this module':>14}{'R survey':>18}")
+    if shutil.which("Rscript") is None:
+        print(f"{'  replicate weights':<44}{t1 - t0:>14.3f}{'(no Rscript)':>18}")
+        print(f"{'  SEs by group':<44}{t2 - t1:>14.3f}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "d.csv", Path(tmp) / "r.csv"
+        data.to_csv(src, index=False)
+        script = R_JKN.format(data=src, out=out)
+        res = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True)
+        r_make, r_by = map(float, res.stdout.split())
+        r = pd.read_csv(out)
+    both = ours.merge(r, on=by, suffixes=("", "_r"))
+    assert len(both) == len(ours)
+    diff = max(
+        np.max(np.abs(both["estimate"] - both["estimate_r"]) / both["estimate_r"].abs()),
+        np.max(np.abs(both["se"] - both["se_r"]) / both["se_r"]),
+    )
+    print(f"{'  replicate weights (as.svrepdesign)':<44}{t1 - t0:>14.3f}{r_make:>18.2f}")
+    print(f"{'  SEs by group (svyby svymean)':<44}{t2 - t1:>14.3f}{r_by:>18.2f}")
+    print(f"  largest relative difference (estimate, se): {diff:.1e}")
+    print(f"  speed-up: {(r_make + r_by) / (t2 - t0):.0f}x")
 
 
 def main() -> None:
@@ -135,6 +267,9 @@ def main() -> None:
         f"\npeak memory of one table (tracemalloc): {peak / 1e6:.0f} MB = "
         f"{peak / df_bytes:.2f} x the data frame ({df_bytes / 1e6:.0f} MB)"
     )
+    y0 = cb.indicator_values(df, items[0]).to_numpy(float)
+    r_by_group(df, y0, df["life_satisfaction"].to_numpy(float))
+    replicate_timing(df, y0)
 
 
 if __name__ == "__main__":

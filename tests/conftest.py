@@ -66,6 +66,22 @@ def r_trend() -> dict:
 
 
 @pytest.fixture(scope="session")
+def r_replicate() -> dict:
+    """R's replicate-weight and calibrated designs: ``svrepdesign`` of each type,
+    ``as.svrepdesign``, ``postStratify``, ``rake``, ``calibrate``
+    (``tests/reference/r_survey/r_replicate.json``, made by ``r_replicate.R``)."""
+    return json.loads(reference_file("r_survey/r_replicate.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def r_design2() -> dict:
+    """R's answers for multistage designs, every lonely-PSU rule and the added estimators
+    (``svytotal``, ``svyquantile``, ``svyratio``, ``svychisq``, ``svyttest``):
+    ``tests/reference/r_survey/r_design2.json``, made by ``r_design2.R``."""
+    return json.loads(reference_file("r_survey/r_design2.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
 def reference_dataset() -> Callable[[str], pd.DataFrame]:
     """A fresh copy of one of R's example data sets, e.g. ``reference_dataset("apiclus1.csv")``."""
 

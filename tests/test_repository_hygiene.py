@@ -107,6 +107,7 @@ def test_nbstripout_runs_before_every_commit():
         "data/raw/survey.xlsx",
         "data/raw/.hidden.dta",
         "data/raw/mapping.yaml",
+        "data/raw/redaction_list.txt",
     ],
 )
 def test_raw_survey_exports_are_ignored(path):
@@ -145,6 +146,7 @@ def test_no_built_report_is_tracked():
         "reports/screenshots/index-390.png",
         ".lozells/state.json",
         "data/synthetic/survey.parquet",
+        "data/synthetic/redaction_list.txt",
     ],
 )
 def test_built_and_generated_files_are_ignored(path):

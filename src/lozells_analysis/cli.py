@@ -3,8 +3,10 @@
 Exit status: 0 every requested run succeeded (or was already up to date); 1 some run failed;
 2 a usage or catalogue error, or a survey file that does not fit the codebook
 (``lozells check``; nothing ran); 3 another build holds the lock (``--wait`` waits
-instead); 130 or 143 the build was interrupted by SIGINT or SIGTERM (published reports are
-left intact).
+instead); 4 the machine stopped the build: no space left, a read-only, missing or
+unwritable ``reports/`` or ``.lozells/`` (one line on stderr naming the folder; published
+reports are left as they were); 130 or 143 the build was interrupted by SIGINT or SIGTERM
+(published reports are left intact).
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for annotations only; the commands import their modules lazily
     from lozells_analysis.reports.project import Project
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 
 log = logging.getLogger("lozells_analysis.cli")
 
@@ -31,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="lozells",
         description="Build the Local Conversations reports listed in reports.yaml.",
         epilog="Exit status: 0 all requested runs succeeded or were up to date, 1 a run "
-        "failed, 2 usage or catalogue error, 3 another build holds the lock, 130/143 "
-        "interrupted.",
+        "failed, 2 usage or catalogue error, 3 another build holds the lock, 4 no space "
+        "left or a read-only, missing or unwritable output folder (published reports "
+        "untouched), 130/143 interrupted.",
     )
     parser.add_argument(
         "--root",
@@ -59,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
         "--scheduler",
         metavar="ADDRESS",
         help="submit runs to a Dask distributed scheduler, e.g. tcp://HOST:8786",
+    )
+    b.add_argument(
+        "--cluster",
+        choices=["slurm", "pbs", "sge"],
+        help="start Dask workers as batch jobs for this build (dask-jobqueue) and cancel them "
+        "at the end; options from [tool.lozells.cluster] in pyproject.toml and --cluster-option",
+    )
+    b.add_argument(
+        "--cluster-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of --cluster (repeatable; wins over pyproject.toml), e.g. "
+        "queue=bbdefault account=myproject walltime=02:00:00 memory=8GB cores=1 max_jobs=10 "
+        "job_extra_directives=--qos=bbdefault",
     )
     b.add_argument(
         "--pdf",
@@ -111,11 +129,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("lozells build: --jobs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    cluster_options = _cluster_options(args)
+    if cluster_options is None:
+        return EXIT_USAGE
     options = BuildOptions(
         ids=args.ids,
         force=args.force,
         jobs=args.jobs,
         scheduler=args.scheduler,
+        cluster=args.cluster,
+        cluster_options=cluster_options,
         pdf=args.pdf,
         wait=args.wait,
     )
@@ -128,6 +151,32 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if summary.index is not None and not args.quiet:
         print(f"index: {summary.index}", file=sys.stderr)
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _cluster_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--cluster-option`` as a dict, checked (with pyproject.toml's) before the build
+    starts; None after printing why they are not usable (a usage error)."""
+    if args.cluster and args.scheduler:
+        print("lozells build: give --cluster or --scheduler, not both", file=sys.stderr)
+        return None
+    if args.cluster_option and not args.cluster:
+        print("lozells build: --cluster-option needs --cluster", file=sys.stderr)
+        return None
+    if not args.cluster:
+        return {}
+    from lozells_analysis.reports.cluster import (
+        ClusterOptionError,
+        parse_cluster_options,
+        resolve_settings,
+    )
+
+    try:
+        options = parse_cluster_options(args.cluster_option)
+        resolve_settings(_project(args), args.cluster, options)
+    except ClusterOptionError as exc:
+        print(f"lozells build: {exc}", file=sys.stderr)
+        return None
+    return options
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -209,7 +258,12 @@ def _codebook_items() -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lozells`` command line; return its exit status."""
-    from lozells_analysis.exceptions import CatalogueError, LozellsError, SurveyDataError
+    from lozells_analysis.exceptions import (
+        BuildEnvironmentError,
+        CatalogueError,
+        LozellsError,
+        SurveyDataError,
+    )
     from lozells_analysis.reports.lock import LockHeld
 
     args = _parser().parse_args(argv)
@@ -230,9 +284,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CatalogueError, SurveyDataError) as exc:
         print(f"lozells {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BuildEnvironmentError as exc:
+        print(f"lozells {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except LozellsError as exc:
         print(f"lozells {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # no space, read-only, permission denied: one line, not a traceback
+        from lozells_analysis.reports.environment import environment_error
+
+        problem = environment_error(exc)
+        if problem is None:
+            raise
+        print(f"lozells {args.command}: {problem}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     finally:
         logging.getLogger("lozells_analysis").removeHandler(handler)
 

@@ -51,3 +51,9 @@ class CatalogueError(LozellsError):
 
 class BuildError(LozellsError):
     """A report build failed; the message names the run and where its log is."""
+
+
+class BuildEnvironmentError(BuildError):
+    """The machine, not a report, stopped the build: no space left, a read-only or missing
+    output folder, permission denied. The message is one line naming the folder and what to
+    do; published reports are left as they were (the command line exits with status 4)."""

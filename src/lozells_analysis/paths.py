@@ -43,6 +43,22 @@ def synthetic_survey_path() -> Path:
     return synthetic_dir() / "survey.parquet"
 
 
+def raw_dir() -> Path:
+    """Where researchers put their own survey exports (git ignores everything in it)."""
+    return data_dir() / "raw"
+
+
+#: The file name of a redaction list: the names that must never be published, one a line.
+REDACTION_LIST = "redaction_list.txt"
+
+
+def redaction_list_paths() -> list[Path]:
+    """The redaction lists read by default: the data owner's for the real data
+    (``data/raw/redaction_list.txt``) and the synthetic generator's
+    (``data/synthetic/redaction_list.txt``)."""
+    return [raw_dir() / REDACTION_LIST, synthetic_dir() / REDACTION_LIST]
+
+
 def reports_dir() -> Path:
     return project_root() / "reports"
 

@@ -9,6 +9,7 @@ offending values, and says how to fix it; the bad file is left byte-for-byte unc
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,16 +99,6 @@ def _mapping_unknown_target(tmp):
     return path, mapping
 
 
-def _excel_second_sheet(tmp):
-    path = tmp / "survey.xlsx"
-    with pd.ExcelWriter(path) as writer:
-        pd.DataFrame({"Notes": ["Exported from the survey system"]}).to_excel(
-            writer, sheet_name="ReadMe", index=False
-        )
-        export().to_excel(writer, sheet_name="Responses", index=False)
-    return path, None
-
-
 def _excel(frame):
     def make(tmp):
         path = tmp / "survey.xlsx"
@@ -162,6 +153,86 @@ def _directory(tmp):
     path = tmp / "survey.csv"
     path.mkdir()
     return path, None
+
+
+# --- issue 12: mapping files checked against a schema, Excel sheets, headers, waves ---------
+
+
+def _mapping(text: str | bytes, frame=export):
+    """A good survey CSV and a mapping file holding ``text``."""
+
+    def make(tmp):
+        path = csv(tmp, frame())
+        mapping = tmp / "mapping.yaml"
+        mapping.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        return path, mapping
+
+    return make
+
+
+def _alias_bomb() -> str:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, cur in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{cur}: &{cur} [{', '.join(['*' + prev] * 9)}]")
+    return "\n".join(lines) + "\ncolumns: {Q7: trust_people}\n"
+
+
+def _excel_two_design_sheets(tmp):
+    path = tmp / "survey.xlsx"
+    frame = export()
+    with pd.ExcelWriter(path) as writer:
+        frame.iloc[:20].to_excel(writer, sheet_name="Waves 1-3", index=False)
+        frame.iloc[20:].to_excel(writer, sheet_name="Waves 4-6", index=False)
+    return path, None
+
+
+def _excel_absurd_dimension(tmp):
+    """A workbook whose sheet declares 2,000,000 rows: more than Excel has."""
+    import zipfile
+
+    plain = tmp / "plain.xlsx"
+    export().iloc[:, :6].to_excel(plain, index=False)
+    path = tmp / "survey.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:F2000000"', data)
+                assert b"F2000000" in data
+            out.writestr(info, data)
+    plain.unlink()
+    return path, None
+
+
+def _csv_truncated_inside_quotes(tmp):
+    frame = export()
+    frame["comment"] = "fine"
+    frame.loc[39, "comment"] = "first line of a long answer\nsecond line, cut short"
+    path = csv(tmp, frame)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: raw.rindex(b"second line") + len(b"second li")])
+    return path, None
+
+
+def _csv_two_near_misses(tmp):
+    frame = export().rename(columns={"weight": "Weight"})
+    frame["WEIGHT"] = frame["Weight"]
+    return csv(tmp, frame), None
+
+
+def _csv_duplicate_after_stripping(tmp):
+    frame = export()
+    frame["weight "] = frame["weight"]
+    return csv(tmp, frame), None
+
+
+def _mapping_onto_existing_column(tmp):
+    frame = export()
+    frame["W2"] = frame["weight"]
+    path = csv(tmp, frame)
+    mapping = tmp / "mapping.yaml"
+    mapping.write_text("columns: {W2: weight}\n", encoding="utf-8")
+    return path, mapping
 
 
 CORPUS = {
@@ -291,12 +362,116 @@ CORPUS = {
     ),
     "directory_instead_of_file": Case(_directory, None, "folder, not a file"),
     "unknown_format": Case(_write("survey.json", b"{}"), None, "unknown file format"),
+    "csv_truncated_inside_quotes": Case(
+        _csv_truncated_inside_quotes, None, "ends inside a quoted field", "line 41"
+    ),
+    "csv_fractional_wave": Case(
+        lambda t: (csv(t, changed(export(), 10, "wave", 2.5)), None),
+        "wave",
+        "not whole numbers",
+        "line 12",
+        "2.5",
+    ),
+    "csv_two_near_miss_columns": Case(_csv_two_near_misses, "Weight", "could each be"),
+    "csv_duplicated_header_after_stripping": Case(
+        _csv_duplicate_after_stripping, "weight", "more than once", value="weight "
+    ),
     "mapping_names_absent_column": Case(_mapping_missing_column, "Q99_trust", "does not have"),
+    "mapping_onto_existing_column": Case(
+        _mapping_onto_existing_column, "weight", "already has a column"
+    ),
+    "mapping_columns_as_list": Case(
+        _mapping("columns: [Q7, trust_people]\n"),
+        "columns",
+        "expected a mapping {your column: codebook column}, found a list",
+        "line 1",
+    ),
+    "mapping_column_without_target": Case(
+        _mapping("columns:\n  Q7:\n"),
+        "columns.Q7",
+        "expected the codebook column 'Q7' becomes (text), found nothing",
+        "line 2",
+    ),
+    "mapping_recode_as_text": Case(
+        _mapping('recode: "trust_people: 1"\n'),
+        "recode",
+        "expected a mapping {codebook column: {your value: codebook code}}, found the text",
+        "line 1",
+        "trust_people: 1",
+    ),
+    "mapping_recode_values_as_list": Case(
+        _mapping("recode:\n  trust_people: [1, 2]\n"),
+        "recode.trust_people",
+        "expected a mapping {your value: codebook code}, found a list",
+        "line 2",
+    ),
+    "mapping_recode_onto_code_outside_scale": Case(
+        _mapping("recode:\n  trust_people: {Mostly: 7}\n"),
+        "recode.trust_people.Mostly",
+        "not a code of trust_people's scale",
+        "line 2",
+    ),
+    "mapping_date_format_without_day": Case(
+        _mapping('date_format: "%Y-%m"\n'),
+        "date_format",
+        "does not give the day, month and year",
+        "line 1",
+        "%Y-%m",
+    ),
+    "mapping_date_format_is_a_date": Case(
+        _mapping("date_format: 2017-03-01\n"),
+        "date_format",
+        "expected a date format written with % codes",
+        "line 1",
+    ),
+    "mapping_not_utf8": Case(
+        _mapping("columns:\n  Q7: trust_people\n  Café: weight\n".encode("cp1252")),
+        None,
+        "not UTF-8 text",
+        "line 3",
+    ),
+    "mapping_unknown_key": Case(
+        _mapping("colums: {Q7: trust_people}\n"), "colums", "unknown key", "line 1"
+    ),
+    "mapping_top_level_list": Case(
+        _mapping("- columns: {Q7: trust_people}\n"), None, "found a list"
+    ),
+    "mapping_synthetic_quoted_no": Case(
+        _mapping('synthetic: "no"\n'),
+        "synthetic",
+        "expected true or false, found the text 'no' in quotes",
+        "line 1",
+    ),
+    "mapping_synthetic_blank": Case(
+        _mapping("columns: {}\nsynthetic:\n"),
+        "synthetic",
+        "expected true or false, found nothing",
+        "line 2",
+    ),
+    "mapping_key_written_twice": Case(
+        _mapping("synthetic: false\nsynthetic: true\n"),
+        "synthetic",
+        "written twice (lines 1 and 2)",
+        "line 2",
+    ),
+    "mapping_alias_bomb": Case(_mapping(_alias_bomb()), None, "aliases"),
     "mapping_onto_unknown_item": Case(
         _mapping_unknown_target, "trust_in_people", "codebook does not have"
     ),
     # --- Excel ----------------------------------------------------------------------------
-    "excel_data_on_second_sheet": Case(_excel_second_sheet, None, "sheet 'Responses'"),
+    "excel_two_sheets_hold_the_survey": Case(
+        _excel_two_design_sheets, None, "both hold the survey's columns", value="Waves 4-6"
+    ),
+    "excel_dimension_beyond_excel": Case(
+        _excel_absurd_dimension, None, "beyond what Excel allows", value="2,000,000"
+    ),
+    "excel_boolean_wave": Case(
+        _excel(lambda: changed(export(), 2, "wave", True)),
+        "wave",
+        "true/false values",
+        "line 4",
+        "True",
+    ),
     "excel_code_outside_scale": Case(
         _excel(lambda: changed(export(), 14, "belong_neighbourhood", 7)),
         "belong_neighbourhood",
@@ -371,6 +546,13 @@ CORPUS = {
         "zero or negative",
         "record 20",
         "-2",
+    ),
+    "parquet_boolean_wave": Case(
+        _parquet(lambda: generate(n=40, seed=21).assign(wave=True)),
+        "wave",
+        "true/false values",
+        "record 1",
+        "True",
     ),
     "parquet_wave_as_text": Case(
         _parquet(

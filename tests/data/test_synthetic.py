@@ -20,6 +20,7 @@ from lozells_analysis.data.synthetic import (
     write_synthetic,
 )
 from lozells_analysis.data.validate import validate_survey
+from lozells_analysis.stats.disclosure import load_redaction_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,6 +175,15 @@ def test_written_files_are_marked_synthetic(tmp_path):
     assert schema.metadata[b"lozells.synthetic"] == b"true"
     assert len(pd.read_csv(paths["survey_csv"])) == 300
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_planted_names_are_written_as_the_synthetic_datas_redaction_list(tmp_path):
+    paths = write_synthetic(tmp_path, n=200, seed=4)
+    assert paths["redaction_list"] == tmp_path / "redaction_list.txt"
+    assert load_redaction_list([paths["redaction_list"]]) == list(PLANTED_NAMES)
+    assert paths["redaction_list"].read_text(encoding="utf-8").startswith("# ")
+    files = json.loads(paths["metadata"].read_text())["files"]
+    assert files["redaction_list"] == "redaction_list.txt"
 
 
 def test_writing_twice_gives_the_same_bytes(tmp_path):

@@ -42,7 +42,7 @@ def _all_figures(estimates):
     )
     coef = pd.DataFrame(
         {
-            "term": ["Intercept", "x"],
+            "variable": ["Intercept", "x"],
             "estimate": [1.0, 0.5],
             "lower_ci": [0.5, -0.1],
             "upper_ci": [1.5, 1.1],
@@ -54,9 +54,7 @@ def _all_figures(estimates):
             estimates, reference=pd.DataFrame({"variable": ["a"], "wave": [1], "value": [0.45]})
         ),
         plots.spine_chart(spine, "Lozells"),
-        plots.frequency_chart(
-            estimates.assign(percent=estimates["estimate"]), "variable", hue="wave"
-        ),
+        plots.frequency_chart(estimates, "variable", hue="wave"),
         plots.heatmap(pd.DataFrame([[3, 1], [1, 2]], index=["x", "y"], columns=["x", "y"])),
         plots.histogram([1.0, 1.2, 0.8, 1.1], "Survey weight"),
         plots.coefficient_chart(coef),

@@ -52,7 +52,7 @@ reports:
     }
     page = (project.reports / "remote-aston.briefing.html").read_text()
     assert "GREETING: Aston" in page and external_references(page) == []
-    assert str(data) in page  # the worker's recorded read reached the provenance footer
+    assert "<code>data.csv</code>" in page  # the worker's recorded read reached the footer
     assert "ValueError" in (project.reports / "logs" / "broken.log").read_text()
     # and the state it left lets the next local build skip everything
     again = build(project, BuildOptions(ids=["remote"]))

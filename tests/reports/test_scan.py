@@ -6,9 +6,23 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lozells_analysis.data.synthetic import PLANTED_NAMES
+from lozells_analysis import paths
+from lozells_analysis.data.synthetic import PLANTED_NAMES, write_synthetic
 from lozells_analysis.present import tables
 from lozells_analysis.reports.scan import Finding, main, scan_folder, scan_html, scan_report
+
+
+@pytest.fixture(autouse=True)
+def _redaction_lists(tmp_path, monkeypatch):
+    """The default redaction lists, in a temporary data folder: the synthetic data's (the
+    planted names) and none from a data owner. data/synthetic/ is generated, so the tests do
+    not rely on the checkout's copy being up to date."""
+    lists = [tmp_path / "data" / "raw" / "redaction_list.txt"]
+    lists.append(tmp_path / "data" / "synthetic" / "redaction_list.txt")
+    lists[1].parent.mkdir(parents=True)
+    lists[1].write_text("# planted\n" + "\n".join(PLANTED_NAMES) + "\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "redaction_list_paths", lambda: lists)
+    return lists
 
 
 def kinds(page: str, **kw) -> list[str]:
@@ -187,3 +201,35 @@ def test_the_command_line_exits_1_on_findings(tmp_path, capsys):
     assert "a.html: name in text" in capsys.readouterr().out
     (tmp_path / "a.html").write_text("<p>clean</p>", encoding="utf-8")
     assert main([str(tmp_path / "a.html"), "--min-n", "5"]) == 0
+
+
+def test_the_scan_finds_a_planted_name_through_the_generators_redaction_list(
+    tmp_path, monkeypatch
+):
+    out = tmp_path / "synthetic"
+    written = write_synthetic(out, n=200, seed=3)
+    monkeypatch.setattr(
+        paths, "redaction_list_paths", lambda: [tmp_path / "raw.txt", written["redaction_list"]]
+    )
+    assert [(f.kind, f.value) for f in scan_html("<p>I told Shazia Begum about it</p>")] == [
+        ("name", "Sh…um (12 chars)")
+    ]
+    written["redaction_list"].unlink()
+    assert scan_html("<p>I told Shazia Begum about it</p>") == []
+
+
+def test_the_data_owners_redaction_list_is_read_too(_redaction_lists):
+    owner = _redaction_lists[0]
+    owner.parent.mkdir(parents=True)
+    owner.write_text("# real names: never commit this file\nJoan Rivers-Smith\n", encoding="utf-8")
+    assert kinds("<p>Joan Rivers-Smith and Amira Khatun came</p>") == ["name", "name"]
+    assert kinds("<p>Joan Rivers-Smith</p>", names=[]) == []
+
+
+def test_the_command_line_reads_another_redaction_list(tmp_path, capsys):
+    (tmp_path / "a.html").write_text("<p>Joan Rivers-Smith</p>", encoding="utf-8")
+    assert main([str(tmp_path / "a.html")]) == 0
+    listing = tmp_path / "names.txt"
+    listing.write_text("Joan Rivers-Smith\n", encoding="utf-8")
+    assert main([str(tmp_path / "a.html"), "--redaction-list", str(listing)]) == 1
+    assert "a.html: name in text" in capsys.readouterr().out

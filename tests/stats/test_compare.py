@@ -101,7 +101,7 @@ def test_group_difference_keeps_the_covariance_of_shared_psus(reference_dataset)
     dom_h, dom_e = (c1["stype"] == "H").to_numpy(), (c1["stype"] == "E").to_numpy()
     m_h, v_h = naive_variance(y, w, s, psu, dom_h, pop={0: 757})
     m_e, v_e = naive_variance(y, w, s, psu, dom_e, pop={0: 757})
-    assert out.loc["H", "difference"] == pytest.approx(m_h - m_e)
+    assert out.loc["H", "estimate"] == pytest.approx(m_h - m_e)
     # with covariance the variance differs from v_h + v_e, but stays close
     assert out.loc["H", "se"] ** 2 != pytest.approx(v_h + v_e, rel=1e-6)
     z = np.zeros(len(c1))

@@ -144,7 +144,7 @@ def test_glm_matches_svyglm_quasibinomial(key, x, r_ref, r_designs):
     design, _ = r_designs[key]
     ref = r_ref[key][f"glmT_{x}"]
     out = design.glm(f"sw ~ {x}", family="binomial")
-    assert list(out["term"]) == ["Intercept", x]
+    assert list(out["variable"]) == ["Intercept", x]
     np.testing.assert_allclose(out["estimate"], ref["coef"], rtol=1e-6)
     np.testing.assert_allclose(out["se"], ref["se"], rtol=1e-6)
     np.testing.assert_allclose(out["statistic"], ref["t"], rtol=1e-6)

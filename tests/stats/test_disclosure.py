@@ -1,4 +1,4 @@
-"""Suppression, rounding and reliability flags."""
+"""Suppression, rounding and reliability flags; the small-cell rule; personal data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import pytest
 
 from lozells_analysis.exceptions import ParameterError
 from lozells_analysis.stats.design import SurveyDesign
-from lozells_analysis.stats.disclosure import flag_reliability, round_counts, suppress
+from lozells_analysis.stats.disclosure import (
+    DEFAULT_MIN_N,
+    PERSONAL_DATA,
+    flag_reliability,
+    is_small,
+    load_redaction_list,
+    redact,
+    round_counts,
+    suppress,
+)
 
 
 def table() -> pd.DataFrame:
@@ -87,3 +96,58 @@ def test_pipeline_on_design_output():
     assert out.loc[0, "reliability_note"] == "interval wider than 20 points"
     assert not out.loc[1, "interpret_with_caution"]  # suppressed rows are not flagged
     assert np.isnan(out.loc[1, "estimate"])
+
+
+def test_the_small_cell_rule_is_one_named_threshold():
+    assert DEFAULT_MIN_N == 10
+    assert is_small(DEFAULT_MIN_N - 1) and not is_small(DEFAULT_MIN_N)
+    assert is_small(11, min_n=12) and not is_small(12, min_n=12)
+    assert is_small(np.array([0.0, 9.0, 10.0])).tolist() == [True, True, False]
+    out = suppress(table().assign(n=[9, 10, 11, 50, 50, 50, 50]))
+    assert out["suppressed"].tolist()[:3] == [True, False, False]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ring 07700 900123 after six",
+        "ring 07700900123, or +44 7700 900123",
+        "Leeds (0113) 496 0000 or +44 (0)121 496 0000",
+        "write to amira.k+lc@example.org.uk today",
+        "mail j.o'neil+lc@example.org.uk today",
+        "I live at B19 4AB, near SW1A 1AA and b6 7nx",
+    ],
+)
+def test_what_redaction_leaves_has_no_personal_data_left_for_a_scan_to_find(text):
+    """One set of patterns: whatever the report scan would flag, redaction removes."""
+    assert any(pattern.search(text) for pattern in PERSONAL_DATA.values())
+    redacted = redact(text)
+    assert not any(pattern.search(redacted) for pattern in PERSONAL_DATA.values()), redacted
+
+
+def test_a_redaction_list_is_one_name_a_line_with_comments(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text(
+        "\ufeff# names planted in the synthetic quotes\n\nAmira Khatun\n  Dr  Halloran  # GP\n",
+        encoding="utf-8",
+    )
+    b = tmp_path / "b.txt"
+    b.write_text("Amira Khatun\nGrace Okafor\n", encoding="utf-8")
+    assert load_redaction_list([a, b]) == ["Amira Khatun", "Dr Halloran", "Grace Okafor"]
+    with pytest.raises(ParameterError, match="not found"):
+        load_redaction_list([tmp_path / "missing.txt"])
+
+
+def test_the_default_redaction_lists_are_read_when_present(tmp_path, monkeypatch):
+    from lozells_analysis import paths
+
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
+    assert paths.redaction_list_paths() == [
+        tmp_path / "data" / "raw" / "redaction_list.txt",
+        tmp_path / "data" / "synthetic" / "redaction_list.txt",
+    ]
+    assert load_redaction_list() == []
+    owner = tmp_path / "data" / "raw" / "redaction_list.txt"
+    owner.parent.mkdir(parents=True)
+    owner.write_text("Joan Rivers-Smith\n", encoding="utf-8")
+    assert load_redaction_list() == ["Joan Rivers-Smith"]

@@ -55,7 +55,7 @@ def test_no_planted_personal_data_survives_redaction(request, which):
 
 
 def test_redaction_leaves_ordinary_quotes_alone(events, interviews):
-    from lozells_analysis.data.synthetic import _BARRIER_TEXT, _THEME_TEXT
+    from lozells_analysis.data.synthetic_qualitative import _BARRIER_TEXT, _THEME_TEXT
 
     for bank in (_BARRIER_TEXT, _THEME_TEXT):
         for sentences in bank.values():
@@ -128,9 +128,9 @@ def test_frequencies_match_a_hand_count(events):
     n_total = events["excerpt_id"].nunique()
     for code in ("gp_appointment", "trust", "waiting_times"):
         hand = events["codes"].str.split(";").map(lambda cs, c=code: c in cs).sum()
-        row = f[f["code"] == code].iloc[0]
+        row = f[f["variable"] == code].iloc[0]
         assert row["n_excerpts"] == hand
-        assert row["percent"] == pytest.approx(hand / n_total)
+        assert row["estimate"] == pytest.approx(hand / n_total)
     assert len(f) == 10
     assert f["n_excerpts"].is_monotonic_decreasing
     assert set(f["stage"]) == {"access", "within"}
@@ -139,11 +139,11 @@ def test_frequencies_match_a_hand_count(events):
 def test_frequencies_by_group_use_the_group_total(events):
     f = q.code_frequencies(events, by="ward")
     lozells = events[events["ward"] == "Lozells"]
-    row = f[(f["ward"] == "Lozells") & (f["code"] == "transport_cost")].iloc[0]
+    row = f[(f["ward"] == "Lozells") & (f["variable"] == "transport_cost")].iloc[0]
     hand = lozells["codes"].str.contains("transport_cost").sum()
     assert row["n_excerpts"] == hand
-    assert row["group_excerpts"] == len(lozells)
-    assert row["percent"] == pytest.approx(hand / len(lozells))
+    assert row["n"] == len(lozells)
+    assert row["estimate"] == pytest.approx(hand / len(lozells))
 
 
 def test_small_groups_are_suppressed(events):
@@ -152,20 +152,20 @@ def test_small_groups_are_suppressed(events):
     f = q.code_frequencies(events, by="participant_group", min_n=cut)
     small = f[f["participant_group"] == sizes.idxmin()]
     assert small["suppressed"].all()
-    assert small["n_excerpts"].isna().all() and small["percent"].isna().all()
+    assert small["n_excerpts"].isna().all() and small["estimate"].isna().all()
     assert not f[f["participant_group"] == sizes.idxmax()]["suppressed"].any()
 
 
 def test_themes_frequencies(interviews):
     f = q.code_frequencies(interviews, column="themes", kind="themes", by="stakeholder_type")
-    assert set(f["code"]) == {"connected", "welcomed", "belonging", "celebrated", "supported"}
+    assert set(f["variable"]) == {"connected", "welcomed", "belonging", "celebrated", "supported"}
     assert "stage" not in f.columns
 
 
 def test_co_occurrence_is_symmetric_with_counts_on_the_diagonal(events):
     m = q.co_occurrence(events, labels=False)
     assert (m.values == m.values.T).all()
-    f = q.code_frequencies(events).set_index("code")["n_excerpts"]
+    f = q.code_frequencies(events).set_index("variable")["n_excerpts"]
     for c in m.index:
         assert m.loc[c, c] == f[c]
     both = events["codes"].map(lambda s: {"waiting_times", "not_listened_to"} <= set(s.split(";")))

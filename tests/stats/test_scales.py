@@ -59,17 +59,17 @@ def test_alpha_by_hand_and_for_parallel_items():
     d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
     # item variances 2.5, 2.3, 1.5; variance of the sum 17.3 -> 1.5 * (1 - 6.3 / 17.3)
     out = cronbach_alpha(d).iloc[0]
-    assert out["alpha"] == pytest.approx(1.5 * (1 - 6.3 / 17.3), rel=1e-12)
+    assert out["estimate"] == pytest.approx(1.5 * (1 - 6.3 / 17.3), rel=1e-12)
     f_hi, f_lo = stats.f.ppf(0.975, 4, 8), stats.f.ppf(0.025, 4, 8)
-    assert out["lower_ci"] == pytest.approx(1 - (1 - out["alpha"]) * f_hi)
-    assert out["upper_ci"] == pytest.approx(1 - (1 - out["alpha"]) * f_lo)
+    assert out["lower_ci"] == pytest.approx(1 - (1 - out["estimate"]) * f_hi)
+    assert out["upper_ci"] == pytest.approx(1 - (1 - out["estimate"]) * f_lo)
     # two items with equal variances and correlation r: alpha = 2r / (1 + r)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2000, 2))
     x = (x - x.mean(0)) / x.std(0, ddof=1)
     r = np.corrcoef(x.T)[0, 1]
     two = cronbach_alpha(pd.DataFrame(x, columns=["u", "v"])).iloc[0]
-    assert two["alpha"] == pytest.approx(2 * r / (1 + r), rel=1e-10)
+    assert two["estimate"] == pytest.approx(2 * r / (1 + r), rel=1e-10)
 
 
 def test_weighted_alpha_equals_unweighted_with_replicated_rows():
@@ -79,9 +79,9 @@ def test_weighted_alpha_equals_unweighted_with_replicated_rows():
     weighted = cronbach_alpha(d.assign(w=w.astype(float)), items=["a", "b", "c"], weights="w")
     plain = cronbach_alpha(rep)
     # weighted variances use the normalised weights (no n/(n-1)), which cancels in alpha
-    assert weighted.loc[0, "alpha"] == pytest.approx(plain.loc[0, "alpha"], rel=1e-12)
+    assert weighted.loc[0, "estimate"] == pytest.approx(plain.loc[0, "estimate"], rel=1e-12)
     scaled = cronbach_alpha(d.assign(w=w * 7.5), items=["a", "b", "c"], weights="w")
-    assert scaled.loc[0, "alpha"] == pytest.approx(weighted.loc[0, "alpha"], rel=1e-12)
+    assert scaled.loc[0, "estimate"] == pytest.approx(weighted.loc[0, "estimate"], rel=1e-12)
     assert weighted.loc[0, "n_eff"] == pytest.approx(81 / 19)
 
 

@@ -43,7 +43,7 @@ def test_linear_trend_is_the_svyglm_slope(r_ref, reference_dataset):
     design = SurveyDesign(c1, weights="pw", cluster="dnum", fpc="fpc")
     ref = r_ref["clus1_fpc"]["glmT_api00"]
     out = linear_trend(design, "sw", wave="api00").iloc[0]
-    assert out["slope"] == pytest.approx(ref["coef"][1], rel=1e-6)
+    assert out["estimate"] == pytest.approx(ref["coef"][1], rel=1e-6)
     assert out["se"] == pytest.approx(ref["se"][1], rel=1e-6)
     assert out["p_value"] == pytest.approx(ref["p"][1], rel=1e-5)
     assert out["direction"] == "increasing"
@@ -68,14 +68,14 @@ def trend_design(reference_dataset):
 def test_linear_trend_matches_svyglm_overall_and_in_each_domain(trend_design, r_trend):
     ref = r_trend["linear_trend"]
     overall = linear_trend(trend_design, "y").iloc[0]
-    assert overall["slope"] == pytest.approx(ref["all"]["coef"][1], rel=1e-8)
+    assert overall["estimate"] == pytest.approx(ref["all"]["coef"][1], rel=1e-8)
     assert overall["se"] == pytest.approx(ref["all"]["se"][1], rel=1e-8)
     assert overall["p_value"] == pytest.approx(ref["all"]["p"][1], rel=1e-6)
     assert overall["df"] == ref["all"]["df"]
     by_area = linear_trend(trend_design, "y", by="area").set_index("area")
     for area in ("A", "B", "C"):
         got, want = by_area.loc[area], ref[area]
-        assert got["slope"] == pytest.approx(want["coef"][1], rel=1e-8), area
+        assert got["estimate"] == pytest.approx(want["coef"][1], rel=1e-8), area
         assert got["se"] == pytest.approx(want["se"][1], rel=1e-8), area
         assert got["p_value"] == pytest.approx(want["p"][1], rel=1e-6), area
         assert got["df"] == want["df"], area
@@ -86,7 +86,7 @@ def test_wave_change_matches_svycontrast_of_svyby(trend_design, r_trend):
     ref = r_trend["wave_change"]
     out = wave_change(trend_design, "y")
     assert list(out["group_1"]) == [2, 3, 4, 5, 6]
-    np.testing.assert_allclose(out["difference"], ref["difference"], rtol=1e-9)
+    np.testing.assert_allclose(out["estimate"], ref["difference"], rtol=1e-9)
     np.testing.assert_allclose(out["se"], ref["se"], rtol=1e-8)
 
 
@@ -105,7 +105,7 @@ def test_linear_trend_by_group_is_a_domain_of_the_full_design():
     out = linear_trend(design, "y", by="area").set_index("area")
     for a in ["A", "B"]:
         g = design.glm("y ~ wave", subset=(df["area"] == a).to_numpy())
-        assert out.loc[a, "slope"] == pytest.approx(g.loc[1, "estimate"])
+        assert out.loc[a, "estimate"] == pytest.approx(g.loc[1, "estimate"])
         assert out.loc[a, "n"] == (df["area"] == a).sum()
         # df: rows of the group (each its own PSU) minus strata, + 1 - 2 coefficients
         assert out.loc[a, "df"] == (df["area"] == a).sum() - 3 - 1
@@ -121,10 +121,10 @@ def test_wave_change_is_the_difference_of_wave_estimates():
     design = SurveyDesign(df)
     out = wave_change(design, "y")
     assert list(out["group_1"]) == [2, 3]
-    np.testing.assert_allclose(out["difference"], [0.25, 0.10])
+    np.testing.assert_allclose(out["estimate"], [0.25, 0.10])
     # no clusters, independent rows: the variance is the sum of the two wave variances
     m = design.proportion("y", by="wave", method="mean")
     # each wave variance within the full design: n/(n-1) scaling uses the whole stratum
     se = np.sqrt(m["se"].to_numpy()[1:] ** 2 + m["se"].to_numpy()[:-1] ** 2)
     np.testing.assert_allclose(out["se"], se, rtol=1e-10)
-    assert (out["lower_ci"] < out["difference"]).all()
+    assert (out["lower_ci"] < out["estimate"]).all()

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from lozells_analysis.data.tracking import record_read
 from lozells_analysis.exceptions import CodebookError
 from lozells_analysis.paths import codebook_path
 
@@ -408,10 +409,34 @@ def _load_cached(path: str, mtime_ns: int) -> Codebook:
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
-    """Read and check the codebook (``data/codebook.yaml`` by default); cached per file."""
+    """Read and check the codebook (``data/codebook.yaml`` by default); cached per file.
+
+    Parameters
+    ----------
+    path
+        Another codebook file; ``None`` reads the project's ``data/codebook.yaml``.
+
+    Returns
+    -------
+    Codebook
+        Every item (wording, scale, domain) and indicator (coding, polarity, benchmark).
+
+    Raises
+    ------
+    CodebookError
+        A codebook that is incomplete or inconsistent, naming the item and key at fault.
+
+    Examples
+    --------
+    >>> cb = load_codebook()
+    >>> cb.indicators["change_area_run"].polarity
+    'higher'
+    """
     p = Path(path) if path is not None else codebook_path()
     try:
         mtime = p.stat().st_mtime_ns
     except FileNotFoundError:
         mtime = -1
-    return _load_cached(str(p.resolve()), mtime)
+    codebook = _load_cached(str(p.resolve()), mtime)
+    record_read(p, synthetic=None)  # a report depends on it: a changed codebook rebuilds it
+    return codebook

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from lozells_analysis.data.codebook import Codebook, load_codebook
+from lozells_analysis.data.tracking import record_read
 from lozells_analysis.exceptions import ParameterError
 from lozells_analysis.paths import benchmarks_dir
 
@@ -57,7 +58,10 @@ def _read(path: str) -> pd.DataFrame:
 def load_benchmarks(path: str | Path | None = None) -> pd.DataFrame:
     """The benchmarks table: ``measure_id, measure, population, period, value, unit, source,
     proportion`` (``proportion`` is ``value`` on the survey's scale)."""
-    return _read(str(path or benchmarks_dir() / "benchmarks.csv")).copy()
+    file = Path(path or benchmarks_dir() / "benchmarks.csv")
+    frame = _read(str(file)).copy()
+    record_read(file, synthetic=None)  # a changed comparator rebuilds the reports using it
+    return frame
 
 
 def benchmark_value(

@@ -7,6 +7,11 @@ variable ``LOZELLS_READS_FILE`` to a file in the run's staging folder, and each 
 one JSON line there. The pipeline then reads them back with :func:`reads_from` to decide, on
 the next build, whether the data changed, and to list them in the report's provenance footer.
 
+Every loader of a project file records it: survey exports and their mapping files, the
+codebook, the comparators, the coding frame, so that a changed file rebuilds exactly the
+reports that read it. A data file's label (synthetic or real) comes from the
+``metadata.json`` beside it, so that file is recorded with it when there is one.
+
 Outside a pipeline run (JupyterLab, tests) ``LOZELLS_READS_FILE`` is unset and
 :func:`record_read` does nothing.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 READS_ENV = "LOZELLS_READS_FILE"
@@ -42,19 +48,30 @@ def file_sha256(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def record_read(path: str | os.PathLike[str], *, synthetic: bool) -> None:
-    """Note that the current notebook run read the data file ``path``.
+_METADATA = "metadata.json"
+# (reads file, path) -> (size, mtime_ns) already recorded by this process: a loader called
+# in a loop (a comparator per indicator) hashes and records its file once
+_RECORDED: dict[tuple[str, str], tuple[int, int]] = {}
+_RECORDED_LOCK = threading.Lock()
+
+
+def record_read(path: str | os.PathLike[str], *, synthetic: bool | None) -> None:
+    """Note that the current notebook run read the file ``path``.
 
     When ``LOZELLS_READS_FILE`` is set, append one JSON line
-    ``{"path", "sha256", "bytes", "synthetic"}`` to that file; otherwise do nothing.
+    ``{"path", "sha256", "bytes", "synthetic"}`` to that file; otherwise do nothing. A file
+    already recorded with the same size and mtime is not recorded again. When a
+    ``metadata.json`` lies beside ``path`` it is recorded too (it decides the SYNTHETIC
+    label).
 
     Parameters
     ----------
     path : path-like
-        The data file that was read (recorded as an absolute path).
-    synthetic : bool
+        The file that was read (recorded as an absolute path).
+    synthetic : bool or None
         Whether the file holds generated synthetic data (``data/synthetic/``) rather than
-        real survey returns; the report's provenance footer says which.
+        real survey returns; the report's provenance footer says which. None for a file
+        that is not survey data (the codebook, comparators, a coding frame).
 
     Examples
     --------
@@ -75,16 +92,29 @@ def record_read(path: str | os.PathLike[str], *, synthetic: bool) -> None:
     if not target:
         return
     resolved = Path(path).resolve()
+    _record(target, resolved, None if synthetic is None else bool(synthetic))
+    metadata = resolved.parent / _METADATA
+    if resolved.name != _METADATA and metadata.is_file():
+        _record(target, metadata, None)
+
+
+def _record(target: str, resolved: Path, synthetic: bool | None) -> None:
     stat = resolved.stat()
+    seen = (stat.st_size, stat.st_mtime_ns)
+    with _RECORDED_LOCK:
+        if _RECORDED.get((target, str(resolved))) == seen:
+            return
     entry = {
         "path": str(resolved),
         "sha256": file_sha256(resolved),
         "bytes": stat.st_size,
-        "synthetic": bool(synthetic),
+        "synthetic": synthetic,
     }
     # One short write in append mode: lines from one process never interleave.
     with open(target, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, sort_keys=True) + "\n")
+    with _RECORDED_LOCK:
+        _RECORDED[(target, str(resolved))] = seen
 
 
 def reads_from(file: str | os.PathLike[str]) -> list[dict]:

@@ -29,6 +29,7 @@ from lozells_analysis.present.tables import (
     format_number,
     format_percent,
 )
+from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
 
 if TYPE_CHECKING:
     from lozells_analysis.data.codebook import Codebook
@@ -135,7 +136,7 @@ def _suppressed_sentence(label: str, n: float | None, min_n: int) -> str:
 
 
 def from_comparison(
-    table: pd.DataFrame, min_n: int = 10, codebook: Codebook | None = None
+    table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, codebook: Codebook | None = None
 ) -> list[Headline]:
     """One headline per measure from
     :func:`~lozells_analysis.present.summaries.benchmark_comparison` (all its comparators in
@@ -179,7 +180,7 @@ def from_comparison(
 
 
 def from_means(
-    table: pd.DataFrame, min_n: int = 10, codebook: Codebook | None = None
+    table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, codebook: Codebook | None = None
 ) -> list[Headline]:
     """One headline per ONS4 item from
     :func:`~lozells_analysis.present.summaries.ons4_comparison`."""

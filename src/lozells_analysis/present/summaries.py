@@ -6,7 +6,8 @@ together :mod:`~lozells_analysis.stats.design`, :mod:`~lozells_analysis.stats.co
 estimate a report shows has its interval, its label from the codebook, and has been through
 small-number suppression and the reliability flag. They add no statistics of their own,
 except the data-quality descriptions of notebook 01 (counts, item non-response, and Kish's
-design effect due to weighting).
+design effect due to weighting), which are in :mod:`~lozells_analysis.present.quality` and
+are re-exported here.
 
 Examples
 --------
@@ -36,10 +37,21 @@ from lozells_analysis.data.comparators import (
     load_benchmarks,
 )
 from lozells_analysis.exceptions import ParameterError
+
+# notebook 01's data-quality tables, importable from here as before they moved to quality.py
+from lozells_analysis.present.quality import (  # noqa: F401
+    count_table,
+    item_nonresponse,
+    response_counts,
+    validation_summary,
+    weighting_effect,
+)
 from lozells_analysis.present.tables import indicator_label
 from lozells_analysis.stats import disclosure
 from lozells_analysis.stats.compare import classify_against_benchmark, group_differences
 from lozells_analysis.stats.design import SurveyDesign
+from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.schema import SCHEMA_COLUMNS, by_columns, group_name
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +96,18 @@ def _protect(
 def proportions(
     design: SurveyDesign,
     indicators: Sequence[str],
-    by: str | list | None = None,
+    by: str | Sequence[str] | None = None,
     level: float = 0.95,
-    min_n: int = 10,
-    secondary_by: str | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    secondary_by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Weighted percentages of codebook indicators with intervals, suppressed and flagged.
+    """Weighted proportions (0-1) of codebook indicators with intervals, suppressed and
+    flagged.
 
     Returns the rows of :meth:`SurveyDesign.proportion` for each indicator, one under the
     other, plus ``label`` (the codebook's), ``suppressed``, ``suppression_reason``,
-    ``interpret_with_caution`` and ``reliability_note``.
+    ``interpret_with_caution`` and ``reliability_note``. ``by`` is a column name or a list
+    of them.
     """
     cb = design.codebook
     parts = []
@@ -107,9 +121,9 @@ def proportions(
 def means(
     design: SurveyDesign,
     items: Sequence[str],
-    by: str | list | None = None,
+    by: str | Sequence[str] | None = None,
     level: float = 0.95,
-    min_n: int = 10,
+    min_n: int = DEFAULT_MIN_N,
 ) -> pd.DataFrame:
     """Weighted means of numeric items with intervals, suppressed and flagged (interval width
     is not used for the flag: it is on the item's own scale)."""
@@ -123,167 +137,14 @@ def means(
     return disclosure.flag_reliability(out, max_width=np.inf)
 
 
-# --- notebook 01: data quality ----------------------------------------------------------------
-def response_counts(
-    survey: pd.DataFrame, rows: str = "neighbourhood", columns: str = "wave", min_n: int = 10
-) -> pd.DataFrame:
-    """Number of responses in each cell of ``rows`` by ``columns``, tidy, with cells under
-    ``min_n`` suppressed (and a second cell in the same row, so none can be worked back)."""
-    counts = survey.groupby([rows, columns], observed=True).size().rename("n").reset_index()
-    return disclosure.suppress(counts, min_n=min_n, secondary_by=rows)
-
-
-def count_table(
-    counts: pd.DataFrame,
-    rows: str = "neighbourhood",
-    columns: str = "wave",
-    labels: dict | None = None,
-) -> pd.DataFrame:
-    """The tidy counts of :func:`response_counts` as a wide table of text ("suppressed")."""
-    c = counts.copy()
-    c["cell"] = [
-        ("suppressed" if s else f"{int(n):,}")
-        for n, s in zip(c["n"], c["suppressed"], strict=True)
-    ]
-    if labels:
-        c[columns] = c[columns].map(lambda v: labels.get(v, v))
-    wide = c.pivot(index=rows, columns=columns, values="cell")
-    wide.columns.name = None
-    return wide.fillna("-")
-
-
-def item_nonresponse(
-    survey: pd.DataFrame, codebook: Codebook | None = None, domains: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """For each survey item: the share answered, "don't know", refused, and left blank.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"trust_people": pd.array([1, 8, 9, None], dtype="Int8"),
-    ...                    "life_satisfaction": [7.0, 88, 99, None]})
-    >>> item_nonresponse(df)[["item", "answered", "dont_know", "refused", "blank"]]
-                    item  answered  dont_know  refused  blank
-    0       trust_people      0.25       0.25     0.25   0.25
-    1  life_satisfaction      0.25       0.25     0.25   0.25
-    """
-    cb = codebook or load_codebook()
-    rows = []
-    for item in cb.items.values():
-        if item.id not in survey.columns or (domains and item.domain not in domains):
-            continue
-        codes = cb.codes_of(survey[item.id], item)
-        n = len(codes)
-        dk = [c for c, lab in item.labels.items() if lab == "Don't know"]
-        ref = [c for c, lab in item.labels.items() if lab in ("Refused", "Prefer not to say")]
-        blank = np.isnan(codes)
-        is_dk = np.isin(codes, dk)
-        is_ref = np.isin(codes, ref)
-        rows.append(
-            {
-                "item": item.id,
-                "wording": item.wording,
-                "domain": cb.domains[item.domain],
-                "answered": float(np.mean(~blank & ~is_dk & ~is_ref)) if n else np.nan,
-                "dont_know": float(np.mean(is_dk)) if n else np.nan,
-                "refused": float(np.mean(is_ref)) if n else np.nan,
-                "blank": float(np.mean(blank)) if n else np.nan,
-                "n": n,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def weighting_effect(
-    survey: pd.DataFrame, by: str | None = "neighbourhood", weight: str = "weight"
-) -> pd.DataFrame:
-    """Kish's design effect due to weighting, ``n * sum(w^2) / sum(w)^2 = 1 + CV(w)^2``, with
-    the effective sample size ``n / deff`` and the weights' range, overall and per group.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "weight": [1.0, 3.0, 2.0, 2.0]})
-    >>> weighting_effect(df, by="g")[["group", "n", "deff_weighting", "n_effective"]].round(3)
-         group  n  deff_weighting  n_effective
-    0        a  2           1.250        1.600
-    1        b  2           1.000        2.000
-    2  Overall  4           1.125        3.556
-    """
-
-    def one(w: np.ndarray) -> dict:
-        n = len(w)
-        deff = n * np.sum(w**2) / np.sum(w) ** 2
-        return {
-            "n": n,
-            "deff_weighting": float(deff),
-            "n_effective": float(n / deff),
-            "min_weight": float(w.min()),
-            "max_weight": float(w.max()),
-            "max_to_min": float(w.max() / w.min()),
-        }
-
-    rows = []
-    if by is not None:
-        for g, sub in survey.groupby(by, observed=True, sort=True):
-            rows.append({"group": str(g), **one(sub[weight].to_numpy(float))})
-    rows.append({"group": "Overall", **one(survey[weight].to_numpy(float))})
-    return pd.DataFrame(rows)
-
-
-def validation_summary(survey: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
-    """What the checks on loading found, as a table of check and result.
-
-    :func:`~lozells_analysis.data.load.load_survey` refuses a file that fails any codebook check,
-    so a loaded survey has passed them; this table says so and adds the checks that only
-    warn: interview dates outside their wave's fieldwork window, respondents who answered
-    fewer than half of the items, and the spread of the weights.
-    """
-    cb = codebook or load_codebook()
-    item_cols = [i for i in cb.items if i in survey.columns]
-    answered = pd.DataFrame({i: ~np.isnan(cb.codes_of(survey[i], cb.items[i])) for i in item_cols})
-    low = int((answered.mean(axis=1) < 0.5).sum())
-    outside = 0
-    if "interview_date" in survey.columns:
-        start = survey["wave"].map({w: v.start for w, v in cb.waves.items()})
-        end = survey["wave"].map({w: v.end for w, v in cb.waves.items()})
-        d = pd.to_datetime(survey["interview_date"])
-        outside = int(((d < start) | (d > end)).sum())
-    w = survey["weight"].to_numpy(float)
-    n = len(survey)
-    checks = [
-        (
-            "Columns and codes match the codebook (every value a valid code or in range)",
-            f"passed: {len(item_cols)} items, {n:,} responses",
-        ),
-        (
-            "Respondent identifiers unique",
-            "passed" if survey["respondent_id"].is_unique else "FAILED",
-        ),
-        (
-            "Neighbourhoods and waves known to the codebook",
-            f"passed: {survey['neighbourhood'].nunique()} neighbourhoods, "
-            f"{survey['wave'].nunique()} waves",
-        ),
-        (
-            "Interview dates inside their wave's fieldwork window",
-            "all inside" if outside == 0 else f"{outside:,} outside (check the wave column)",
-        ),
-        (
-            "Respondents who answered fewer than half the items",
-            "none" if low == 0 else f"{low:,} ({low / n:.1%})",
-        ),
-        ("Weights positive and finite", f"passed: from {w.min():.2f} to {w.max():.2f}"),
-    ]
-    return pd.DataFrame(checks, columns=["Check", "Result"])
-
-
 # --- notebook 03: benchmarks ------------------------------------------------------------------
 def benchmark_comparison(
     design: SurveyDesign,
     measures: Sequence[str] = ANNUAL_REVIEW_MEASURES,
     comparators: Sequence[str] = ("Similarly deprived areas", "England"),
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     level: float = 0.95,
-    min_n: int = 10,
+    min_n: int = DEFAULT_MIN_N,
     source: str = ANNUAL_REVIEW,
 ) -> pd.DataFrame:
     """Survey estimates of the Annual Review measures against the published comparators.
@@ -296,9 +157,9 @@ def benchmark_comparison(
     Returns
     -------
     DataFrame
-        ``[by,] variable, label, estimate, lower_ci, upper_ci, n, n_eff, level, comparator,
-        comparator_value, comparison, published, suppressed, interpret_with_caution,
-        reliability_note, source``.
+        ``label``, the rows of :func:`proportions` (``[by columns,] variable, estimate, se,
+        lower_ci, upper_ci, level, method, deff, n, n_eff, df``, the disclosure flags), then
+        ``comparator, comparator_value, comparison, published, source``; proportions 0-1.
     """
     cb = design.codebook
     b = load_benchmarks()
@@ -336,7 +197,7 @@ def spine_table(
     measures: Sequence[str] = ANNUAL_REVIEW_MEASURES,
     comparator: str = "England",
     level: float = 0.95,
-    min_n: int = 10,
+    min_n: int = DEFAULT_MIN_N,
     source: str = ANNUAL_REVIEW,
 ) -> pd.DataFrame:
     """One row per measure for :func:`lozells_analysis.present.plots.spine_chart`: the
@@ -435,34 +296,42 @@ def model_frame(
 def breakdown(
     design: SurveyDesign,
     indicator: str,
-    by: str,
+    by: str | Sequence[str],
     level: float = 0.95,
-    min_n: int = 10,
+    min_n: int = DEFAULT_MIN_N,
     adjust: str = "holm",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """An indicator by the groups of ``by`` (suppressed and flagged), and every pair of
     published groups compared, p-values adjusted (Holm by default) across the pairs.
 
-    Suppressed groups are left out of the comparisons, so no difference can reveal them.
+    ``by`` is a column name or a list of them (a group is then named by the tuple of its
+    values). The comparisons are the table of
+    :func:`~lozells_analysis.stats.compare.group_differences` (``estimate`` the difference,
+    0-1). Suppressed groups are left out of the comparisons, so no difference can reveal
+    them.
     """
-    est = proportions(design, [indicator], by=by, level=level, min_n=min_n)
-    shown = [g for g, s in zip(est[by], est["suppressed"], strict=True) if not s]
+    keys = by_columns(by)
+    est = proportions(design, [indicator], by=keys, level=level, min_n=min_n)
+    names = [group_name(tuple(r), len(keys)) for r in est[keys].itertuples(index=False, name=None)]
+    shown = [g for g, s in zip(names, est["suppressed"], strict=True) if not s]
     if len(shown) < 2:
         return est, pd.DataFrame(
             columns=[
+                *SCHEMA_COLUMNS,
                 "group_1",
                 "group_2",
-                "difference",
-                "lower_ci",
-                "upper_ci",
+                "estimate_1",
+                "estimate_2",
+                "statistic",
                 "p_value",
                 "p_adjusted",
+                "adjust",
             ]
         )
     import itertools
 
     pairs = list(itertools.combinations(shown, 2))
-    diffs = group_differences(design, indicator, by=by, pairs=pairs, level=level, adjust=adjust)
+    diffs = group_differences(design, indicator, by=keys, pairs=pairs, level=level, adjust=adjust)
     return est, diffs
 
 
@@ -510,7 +379,10 @@ def reliability(
     survey: pd.DataFrame, level: float = 0.95, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """Cronbach's alpha (survey-weighted, Feldt interval) of each component's items and of
-    all the collective-control items together, on the items' 0-1 scores."""
+    all the collective-control items together, on the items' 0-1 scores.
+
+    The rows of :func:`~lozells_analysis.stats.scales.cronbach_alpha` (``variable`` the
+    component, ``estimate`` alpha) with the component's ``label`` first."""
     from lozells_analysis.stats.scales import COMPONENTS, cronbach_alpha, item_score
 
     cb = codebook or load_codebook()
@@ -520,12 +392,10 @@ def reliability(
     for comp, items in groups:
         scores = pd.DataFrame({i: item_score(survey, i, cb) for i in items})
         scores["weight"] = survey["weight"].to_numpy(float)
-        a = cronbach_alpha(scores, items, weights="weight", level=level)
+        a = cronbach_alpha(scores, items, weights="weight", level=level, variable=comp)
         a.insert(0, "label", cb.components.get(comp, "Collective control (all items)"))
-        a.insert(0, "component", comp)
         rows.append(a)
-    out = pd.concat(rows, ignore_index=True)
-    return out.rename(columns={"alpha": "estimate"})
+    return pd.concat(rows, ignore_index=True)
 
 
 def term_labels(
@@ -561,7 +431,7 @@ def term_labels(
 
 
 def ons4_comparison(
-    design: SurveyDesign, level: float = 0.95, min_n: int = 10, period: str = "2019/20"
+    design: SurveyDesign, level: float = 0.95, min_n: int = DEFAULT_MIN_N, period: str = "2019/20"
 ) -> pd.DataFrame:
     """ONS4 means with intervals against England's means (Community Life Survey, ``period``)
     where published, classified higher/similar/lower (better/worse by the item's polarity)."""
@@ -587,9 +457,12 @@ def ons4_comparison(
 
 
 def ons4_bands(
-    survey: pd.DataFrame, level: float = 0.95, min_n: int = 10, codebook: Codebook | None = None
+    survey: pd.DataFrame,
+    level: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """Weighted percentage of respondents in each ONS4 band, per item, with intervals."""
+    """Weighted share (0-1) of respondents in each ONS4 band, per item, with intervals."""
     from lozells_analysis.stats.scales import ons4_band
 
     cb = codebook or load_codebook()

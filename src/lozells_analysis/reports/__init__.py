@@ -2,10 +2,13 @@
 
 One concern per module: :mod:`.catalogue` (reading and checking ``reports.yaml``),
 :mod:`.parameters` (a notebook's parameters, via papermill's inspection), :mod:`.fingerprint`
-(what a run depends on), :mod:`.state` (what was built), :mod:`.execute` (papermill in a fresh
-kernel), :mod:`.render` (nbconvert, two views), :mod:`.provenance` (the footer), :mod:`.pdf`
-(headless Chromium), :mod:`.publish` (atomic rename), :mod:`.index` (``reports/index.html``),
-:mod:`.lock` (one build at a time) and :mod:`.build` (all of it, for ``lozells build``).
+(what a run depends on), :mod:`.plan` (which runs are out of date, and why), :mod:`.state`
+(what was built), :mod:`.execute` (papermill in a fresh kernel), :mod:`.distributed` (the
+same on a Dask cluster), :mod:`.render` (nbconvert, two views), :mod:`.provenance` (the
+footer), :mod:`.pdf` (headless Chromium), :mod:`.publish` (atomic rename), :mod:`.index`
+(``reports/index.html``), :mod:`.lock` (one build at a time), :mod:`.environment` (named
+errors for a full disk or unwritable folder), :mod:`.signals` and :mod:`.buildlog`, and
+:mod:`.build` (all of it, for ``lozells build``).
 """
 
 from lozells_analysis.reports.build import (

@@ -1,10 +1,12 @@
 """Building the catalogue: decide what changed, run it, publish it, record it.
 
-:func:`build` is what ``lozells build`` calls. It takes the build lock, loads and checks the
-catalogue, skips every run whose inputs did not change (see :mod:`.fingerprint`), executes the
-rest in parallel (threads of this process, one kernel each, or a Dask cluster), publishes each
-successful run atomically from the staging folder, keeps the last good report of a failed run,
-and rewrites ``reports/index.html`` from the state. Nothing heavy (papermill, nbconvert,
+:func:`build` is what ``lozells build`` calls. It checks that the folders it writes can be
+written (:mod:`.environment`), takes the build lock, loads and checks the catalogue, skips
+every run whose inputs did not change and whose published files are intact (see
+:mod:`.plan` and :mod:`.fingerprint`), executes the rest in parallel (threads of this
+process, one kernel each, or a Dask cluster: :mod:`.distributed`), publishes each successful
+run atomically from the staging folder, keeps the last good report of a failed run, and
+rewrites ``reports/index.html`` from the state. Nothing heavy (papermill, nbconvert,
 nbformat) is imported unless a run has to be executed.
 """
 
@@ -14,30 +16,36 @@ import datetime as dt
 import logging
 import os
 import shutil
-import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lozells_analysis.exceptions import BuildError, LozellsError
-from lozells_analysis.reports.catalogue import Catalogue, ReportRun, load_catalogue
-from lozells_analysis.reports.fingerprint import (
-    changed_input,
-    directory_digest,
-    file_digest,
-    reads_unchanged,
-    run_inputs,
-    run_key,
+from lozells_analysis.exceptions import BuildEnvironmentError, BuildError, CatalogueError
+from lozells_analysis.reports import distributed, publish
+from lozells_analysis.reports.buildlog import build_log
+from lozells_analysis.reports.catalogue import ReportRun
+from lozells_analysis.reports.environment import (
+    check_folders,
+    environment_error,
+    is_environment_error,
 )
+from lozells_analysis.reports.fingerprint import file_record, run_key
 from lozells_analysis.reports.index import write_index
 from lozells_analysis.reports.lock import BuildLock
+from lozells_analysis.reports.options import BuildOptions, BuildSummary, RunOutcome
+from lozells_analysis.reports.plan import (
+    Decisions,
+    RunStatus,
+    describe,
+    load_project_catalogue,
+    plan,
+    run_statuses,
+)
 from lozells_analysis.reports.project import Project
-from lozells_analysis.reports.publish import publish_file
+from lozells_analysis.reports.signals import BuildInterrupted, Signals
 from lozells_analysis.reports.state import BuildState, RunRecord
 
 log = logging.getLogger(__name__)
@@ -49,74 +57,12 @@ __all__ = [
     "RunOutcome",
     "RunStatus",
     "build",
+    "build_reports",
     "clean",
+    "describe",
     "plan",
     "run_statuses",
 ]
-
-_KEEP_BUILD_LOGS = 30
-
-
-class BuildInterrupted(LozellsError):
-    """The build was stopped by SIGINT or SIGTERM; published reports are intact."""
-
-    def __init__(self, signum: int):
-        super().__init__(f"build interrupted by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
-@dataclass
-class BuildOptions:
-    """What ``lozells build`` was asked to do (see the command line's help)."""
-
-    ids: Sequence[str] = ()
-    force: bool = False
-    jobs: int | None = None
-    scheduler: str | None = None
-    pdf: bool = False
-    wait: bool = False
-    scheduler_timeout: float = 20.0
-
-
-@dataclass
-class RunOutcome:
-    """What happened to one requested run: ``built``, ``skipped`` or ``failed``."""
-
-    name: str
-    status: str
-    reason: str = ""
-    duration: float = 0.0
-    error: str | None = None
-    log: Path | None = None
-
-
-@dataclass
-class BuildSummary:
-    """The outcome of one build."""
-
-    outcomes: list[RunOutcome] = field(default_factory=list)
-    log: Path | None = None
-    index: Path | None = None
-    duration: float = 0.0
-
-    @property
-    def failed(self) -> list[RunOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        """True when every requested run was built or was already up to date."""
-        return not self.failed
-
-
-@dataclass
-class RunStatus:
-    """A run's standing for ``lozells list``: its record and whether it is up to date."""
-
-    run: ReportRun
-    record: RunRecord | None
-    state: str
-    reason: str | None
 
 
 def _now() -> str:
@@ -130,158 +76,8 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _outputs_present(project: Project, record: RunRecord, audience: str, pdf: bool) -> bool:
-    wanted = ["research", "briefing"] + (["pdf"] if pdf and audience == "briefing" else [])
-    return all(
-        view in record.outputs and (project.reports / record.outputs[view]).is_file()
-        for view in wanted
-    )
-
-
-def plan(
-    project: Project,
-    runs: Sequence[ReportRun],
-    state: BuildState,
-    *,
-    force: bool = False,
-    pdf: bool = False,
-) -> dict[str, tuple[str | None, dict[str, str]]]:
-    """For each run: why it must be (re)built (``None`` when it is up to date), and its inputs.
-
-    Reasons: ``forced``, ``never built``, ``last run failed``, ``outputs missing``,
-    ``<input> changed`` (notebook, parameters, kernel, audience, library, lock) and
-    ``data changed``. Refreshes the size/mtime of the data files it re-hashed in ``state``.
-    """
-    library = directory_digest(project.library)
-    lock = file_digest(project.lock_file) if project.lock_file else "none"
-    decisions: dict[str, tuple[str | None, dict[str, str]]] = {}
-    for run in runs:
-        inputs = run_inputs(
-            notebook_digest=run.notebook_digest,
-            parameters=run.parameters,
-            kernel=run.kernel,
-            audience=run.audience,
-            library=library,
-            lock=lock,
-        )
-        record = state.runs.get(run.name)
-        reason: str | None = None
-        if force:
-            reason = "forced"
-        elif record is None or record.key is None:
-            reason = "never built"
-        elif record.status != "succeeded":
-            reason = "last run failed"
-        elif record.key != run_key(inputs):
-            reason = f"{changed_input(record.inputs, inputs) or 'input'} changed"
-        elif not _outputs_present(project, record, run.audience, pdf):
-            reason = "outputs missing"
-        else:
-            same, refreshed = reads_unchanged(record.reads)
-            if same:
-                record.reads = refreshed
-            else:
-                reason = "data changed"
-        decisions[run.name] = (reason, inputs)
-    return decisions
-
-
-def _load(project: Project) -> Catalogue:
-    return load_catalogue(project.catalogue, root=project.root, cache=project.parameters_cache)
-
-
-def run_statuses(project: Project) -> list[RunStatus]:
-    """Every catalogue run with its last record and whether it is up to date."""
-    catalogue = _load(project)
-    state = BuildState.load(project.state_file)
-    decisions = plan(project, catalogue.runs, state)
-    statuses = []
-    for run in catalogue.runs:
-        record = state.runs.get(run.name)
-        reason = decisions[run.name][0]
-        if record is None:
-            word = "never built"
-        elif record.status == "failed":
-            word = "failed"
-        elif reason:
-            word = "out of date"
-        else:
-            word = "up to date"
-        statuses.append(RunStatus(run, record, word, reason))
-    return statuses
-
-
-class _Signals:
-    """Turn SIGINT and SIGTERM into :class:`BuildInterrupted` in the main thread, except
-    while a run is being published (``with signals.critical():``), when the signal waits
-    until the run's files and state are all written."""
-
-    def __init__(self) -> None:
-        self._critical = False
-        self._pending: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self._critical:
-            self._pending = signum
-            return
-        raise BuildInterrupted(signum)
-
-    def __enter__(self) -> _Signals:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handler)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, old in self._previous.items():
-            signal.signal(sig, old)
-
-    @contextmanager
-    def critical(self) -> Iterator[None]:
-        self._critical = True
-        try:
-            yield
-        finally:
-            self._critical = False
-            if self._pending is not None:
-                signum, self._pending = self._pending, None
-                raise BuildInterrupted(signum)
-
-
-class _BuildLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        # cell-by-cell papermill output belongs in the per-run logs
-        return not record.name.startswith("papermill")
-
-
-@contextmanager
-def _build_log(project: Project, build_id: str) -> Iterator[Path]:
-    project.logs.mkdir(parents=True, exist_ok=True)
-    path = project.logs / f"build-{build_id}.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_BuildLogFilter())
-    root = logging.getLogger()
-    ours = logging.getLogger("lozells_analysis")
-    old_level = ours.level
-    if ours.getEffectiveLevel() > logging.INFO:
-        ours.setLevel(logging.INFO)
-    root.addHandler(handler)
-    try:
-        yield path
-    finally:
-        root.removeHandler(handler)
-        handler.close()
-        ours.setLevel(old_level)
-        old = sorted(project.logs.glob("build-*.log"))[:-_KEEP_BUILD_LOGS]
-        for stale in old:
-            stale.unlink(missing_ok=True)
-
-
 def _job_for(run: ReportRun, provenance: dict[str, Any]) -> Any:
-    from lozells_analysis.reports.execute import RunJob
+    from lozells_analysis.reports.job import RunJob
 
     return RunJob(
         name=run.name,
@@ -309,18 +105,11 @@ def _run_one(
     reason: str,
 ) -> Any:
     """Execute and render one run into ``workdir`` (locally or on the cluster), then its PDF."""
-    from lozells_analysis.reports.execute import execute_run, execute_run_remote, one_line
+    from lozells_analysis.reports.execute import execute_run, one_line
 
     log.info("start       %s (%s)", run.name, reason)
     if client is not None:
-        future = client.submit(
-            execute_run_remote, job, pure=False, key=f"lozells-{run.name}-{os.urandom(4).hex()}"
-        )
-        result = future.result()
-        workdir.mkdir(parents=True, exist_ok=True)
-        for view, data in (result.payload or {}).items():
-            (workdir / result.files[view]).write_bytes(data)
-        result.payload = None
+        result = distributed.run_on_cluster(client, job, workdir)
     else:
         result = execute_run(job, workdir, cancelled=cancelled)
     if result.ok and pdf and run.audience == "briefing" and not cancelled.is_set():
@@ -338,15 +127,20 @@ def _run_one(
     return result
 
 
-def _publish(project: Project, run: ReportRun, result: Any, workdir: Path) -> dict[str, str]:
-    """Move a successful run's files into ``reports/``; return view -> published name."""
-    published = {}
+def _publish(
+    project: Project, run: ReportRun, result: Any, workdir: Path
+) -> tuple[dict[str, str], dict[str, dict]]:
+    """Move a successful run's files into ``reports/``; return view -> published name, and
+    view -> the published file's :func:`~.fingerprint.file_record`."""
+    outputs: dict[str, str] = {}
+    published: dict[str, dict] = {}
     for view, name in result.files.items():
         if view == "log":
             continue
-        publish_file(workdir / name, project.reports / name)
-        published[view] = name
-    return published
+        publish.publish_file(workdir / name, project.reports / name)
+        outputs[view] = name
+        published[view] = file_record(project.reports / name)
+    return outputs, published
 
 
 def _publish_log(project: Project, run: ReportRun, result: Any, workdir: Path) -> str | None:
@@ -354,8 +148,17 @@ def _publish_log(project: Project, run: ReportRun, result: Any, workdir: Path) -
     if not name or not (workdir / name).is_file():
         return None
     target = f"logs/{run.name}.log"
-    publish_file(workdir / name, project.reports / target)
+    publish.publish_file(workdir / name, project.reports / target)
     return target
+
+
+def _environment_problem(exc: OSError, project: Project, doing: str) -> BuildEnvironmentError:
+    """``exc`` as a :class:`BuildEnvironmentError` when it is about the machine; else
+    re-raise it."""
+    problem = environment_error(exc, root=project.root, doing=doing)
+    if problem is None:
+        raise exc
+    return problem
 
 
 def build(project: Project, options: BuildOptions | None = None) -> BuildSummary:
@@ -372,26 +175,49 @@ def build(project: Project, options: BuildOptions | None = None) -> BuildSummary
         If the catalogue is invalid (nothing is run).
     LockHeld
         If another build holds the lock and ``options.wait`` is False.
+    BuildEnvironmentError
+        No space left, a read-only, missing or unwritable folder (one-line message);
+        published reports are left as they were.
     BuildInterrupted
         On SIGINT/SIGTERM; every published report is left intact.
     """
     options = options or BuildOptions()
     started = time.monotonic()
     build_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    with BuildLock(project.build_lock, wait=options.wait), _build_log(project, build_id) as path:
-        summary = BuildSummary(log=path)
-        try:
-            _build_locked(project, options, build_id, summary)
-        finally:
-            summary.duration = time.monotonic() - started
-            log.info(
-                "build finished in %.1fs: %d built, %d up to date, %d failed (log %s)",
-                summary.duration,
-                sum(o.status == "built" for o in summary.outcomes),
-                sum(o.status == "skipped" for o in summary.outcomes),
-                len(summary.failed),
-                path,
-            )
+    if not project.root.is_dir():  # create no folders under a mistyped --root
+        raise CatalogueError(f"the project folder {project.root} does not exist (--root)")
+    try:
+        check_folders(
+            {
+                project.reports: "output folder",
+                project.logs: "build log folder",
+                project.state_dir: "build state folder",
+            },
+            root=project.root,
+        )
+        with (
+            BuildLock(project.build_lock, wait=options.wait),
+            build_log(project, build_id) as handler,
+        ):
+            summary = BuildSummary(log=project.logs / f"build-{build_id}.log")
+            try:
+                _build_locked(project, options, build_id, summary)
+            except BuildEnvironmentError as exc:
+                # for the build log only: the command line prints the one line itself
+                handler.handle(log.makeRecord(log.name, logging.ERROR, "", 0, str(exc), (), None))
+                raise
+            finally:
+                summary.duration = time.monotonic() - started
+                log.info(
+                    "build finished in %.1fs: %d built, %d up to date, %d failed (log %s)",
+                    summary.duration,
+                    sum(o.status == "built" for o in summary.outcomes),
+                    sum(o.status == "skipped" for o in summary.outcomes),
+                    len(summary.failed),
+                    summary.log,
+                )
+    except OSError as exc:
+        raise _environment_problem(exc, project, "building") from None
     return summary
 
 
@@ -399,22 +225,26 @@ def _build_locked(
     project: Project, options: BuildOptions, build_id: str, summary: BuildSummary
 ) -> None:
     assert summary.log is not None
-    catalogue = _load(project)
+    catalogue = load_project_catalogue(project)
     runs = catalogue.select(list(options.ids))
-    state = BuildState.load(project.state_file)
+    state = BuildState.load(project.state_file, move_aside=True)
     if project.staging.exists():  # left by an interrupted build; we hold the lock
         shutil.rmtree(project.staging, ignore_errors=True)
     decisions = plan(project, runs, state, force=options.force, pdf=options.pdf)
     todo = [run for run in runs if decisions[run.name][0] is not None]
     for run in runs:
-        if decisions[run.name][0] is None:
+        reason = decisions[run.name][0]
+        if reason is None:
             summary.outcomes.append(RunOutcome(run.name, "skipped", "up to date"))
             log.info("up to date  %s", run.name)
+        elif reason.startswith("published "):
+            log.warning("%s: %s; rebuilding it", run.name, reason)
     state.last_build = {
         "started_at": _now(),
         "log": str(summary.log.relative_to(project.reports)),
         "requested": [r.name for r in runs],
     }
+    failure: BaseException | None = None
     try:
         if todo:
             if options.pdf:
@@ -422,13 +252,25 @@ def _build_locked(
 
                 find_chromium()  # fail before running anything, saying `make browser`
             _execute_all(project, options, todo, decisions, state, summary, build_id)
-    except BuildInterrupted as exc:
-        state.last_build["interrupted"] = str(exc)  # the index says so
+    except BaseException as exc:
+        failure = exc
+        if isinstance(exc, BuildInterrupted):
+            state.last_build["interrupted"] = str(exc)  # the index says so
         raise
     finally:
         state.last_build["finished_at"] = _now()
-        state.save()
-        summary.index = write_index(catalogue.runs, state, project.reports)
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("save the build state", state.save),
+            ("write the index", lambda: write_index(catalogue.runs, state, project.reports)),
+        ]
+        for what, step in steps:
+            try:
+                step()
+            except OSError as exc:
+                if failure is None:
+                    raise _environment_problem(exc, project, f"trying to {what}") from None
+                log.warning("could not %s: %s", what, exc)  # the first error is the one shown
+        summary.index = project.reports / "index.html"
         shutil.rmtree(project.staging / build_id, ignore_errors=True)
 
 
@@ -436,7 +278,7 @@ def _execute_all(
     project: Project,
     options: BuildOptions,
     todo: list[ReportRun],
-    decisions: dict[str, tuple[str | None, dict[str, str]]],
+    decisions: Decisions,
     state: BuildState,
     summary: BuildSummary,
     build_id: str,
@@ -447,26 +289,9 @@ def _execute_all(
     staging = project.staging / build_id
     staging.mkdir(parents=True, exist_ok=True)
     cancelled = threading.Event()
-    client = None
-    if options.scheduler:
-        try:
-            from distributed import Client
-        except ImportError as exc:
-            raise BuildError(
-                "--scheduler needs the 'distributed' package (pip extra 'cluster')"
-            ) from exc
-        try:
-            # distributed's Client constructor and close() are unannotated
-            client = Client(  # type: ignore[no-untyped-call]
-                options.scheduler, timeout=f"{options.scheduler_timeout}s", set_as_default=False
-            )
-        except OSError as exc:
-            raise BuildError(
-                f"cannot reach the Dask scheduler at {options.scheduler}: {exc}. Check the "
-                "address (tcp://HOST:PORT) and that the scheduler is running."
-            ) from exc
+    client = distributed.open_cluster(options, len(todo), project)
+    if client is not None:
         workers = len(todo)
-        log.info("submitting %d run(s) to the Dask cluster at %s", len(todo), options.scheduler)
     else:
         workers = max(1, min(options.jobs or _cpu_count(), len(todo)))
         log.info("building %d run(s) with %d parallel kernel(s)", len(todo), workers)
@@ -474,7 +299,7 @@ def _execute_all(
     done_count = 0
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lozells-run")
     futures: dict[Future, ReportRun] = {}
-    signals = _Signals()
+    signals = Signals()
     try:
         with signals:
             for run in todo:
@@ -508,17 +333,18 @@ def _execute_all(
                             staging,
                             f"[{done_count}/{total}]",
                         )
-    except BuildInterrupted as exc:
-        log.error(
-            "%s: stopping the runs in progress; published reports are left as they were", exc
-        )
+    except BaseException as exc:  # interrupted, or the machine stopped the build
+        if isinstance(exc, BuildInterrupted):
+            log.error(
+                "%s: stopping the runs in progress; published reports are left as they were",
+                exc,
+            )
         cancelled.set()
         for future in futures:
             future.cancel()
-        if client is not None:
-            # releases the submitted runs; the scheduler drops queued ones
-            client.close()  # type: ignore[no-untyped-call]  # unannotated in distributed
-            client = None
+        # releases the submitted runs; the scheduler drops queued ones
+        distributed.close_cluster(client)
+        client = None
         from lozells_analysis.reports.execute import kill_all_kernels
 
         kill_all_kernels()
@@ -526,41 +352,56 @@ def _execute_all(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        if client is not None:
-            client.close()  # type: ignore[no-untyped-call]  # unannotated in distributed
+        distributed.close_cluster(client)
 
 
 def _finish(
     project: Project,
     run: ReportRun,
     future: Future,
-    decisions: dict[str, tuple[str | None, dict[str, str]]],
+    decisions: Decisions,
     state: BuildState,
     summary: BuildSummary,
     staging: Path,
     counter: str,
 ) -> None:
-    """Publish (or record the failure of) one finished run and save the state."""
+    """Publish (or record the failure of) one finished run and save the state.
+
+    Raises
+    ------
+    BuildEnvironmentError
+        When the run or its publishing met no space left or a folder it may not write:
+        the other runs would meet it too, so the build stops.
+    """
     from lozells_analysis.reports.execute import RunResult, one_line
 
     workdir = staging / run.name
     record = state.runs.get(run.name) or RunRecord(status="failed")
     try:
         result: RunResult = future.result()
-    except Exception as exc:  # the runner itself broke (cluster lost, disk full, ...)
+    except Exception as exc:  # the runner itself broke (disk full, cluster lost, ...)
+        if is_environment_error(exc):
+            assert isinstance(exc, OSError)
+            raise _environment_problem(exc, project, f"running {run.name}") from None
         log.exception("run %s could not be executed", run.name)
         result = RunResult(run.name, False, one_line(f"{type(exc).__name__}: {exc}"), [], 0.0, {})
     record.attempted_at = _now()
     record.title = run.title
     record.audience = run.audience
     record.parameters = run.parameters
-    record.log = _publish_log(project, run, result, workdir) or record.log
+    try:
+        record.log = _publish_log(project, run, result, workdir) or record.log
+    except OSError as exc:
+        raise _environment_problem(exc, project, f"publishing the log of {run.name}") from None
     log_path = project.reports / record.log if record.log else None
     if result.ok:
         inputs = decisions[run.name][1]
         try:
-            record.outputs = _publish(project, run, result, workdir)
+            record.outputs, record.published = _publish(project, run, result, workdir)
         except OSError as exc:
+            problem = environment_error(exc, root=project.root, doing=f"publishing {run.name}")
+            if problem is not None:
+                raise problem from None
             result.ok = False
             result.error = one_line(f"could not publish: {exc}")
         else:
@@ -608,30 +449,82 @@ def clean(project: Project, *, wait: bool = False) -> list[Path]:
     """Remove every built report, log and the build state (under the build lock).
 
     Returns the paths removed. ``reports/.gitkeep`` and the lock file itself are kept.
+
+    Raises
+    ------
+    BuildEnvironmentError
+        If a folder cannot be written (read-only, permission denied).
     """
     removed = []
-    with BuildLock(project.build_lock, wait=wait):
-        for folder, keep in ((project.reports, {".gitkeep"}), (project.state_dir, {"build.lock"})):
-            if not folder.is_dir():
-                continue
-            for entry in folder.iterdir():
-                if entry.name in keep:
+    try:
+        with BuildLock(project.build_lock, wait=wait):
+            for folder, keep in (
+                (project.reports, {".gitkeep"}),
+                (project.state_dir, {"build.lock"}),
+            ):
+                if not folder.is_dir():
                     continue
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
-                removed.append(entry)
+                for entry in folder.iterdir():
+                    if entry.name in keep:
+                        continue
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
+                    removed.append(entry)
+    except OSError as exc:
+        raise _environment_problem(exc, project, "cleaning") from None
     log.info("removed %d item(s) from %s and %s", len(removed), project.reports, project.state_dir)
     return removed
 
 
-def describe(summary: BuildSummary) -> str:
-    """A one-paragraph account of a build, for the end of the command line's output."""
-    built = sum(o.status == "built" for o in summary.outcomes)
-    skipped = sum(o.status == "skipped" for o in summary.outcomes)
-    text = (
-        f"{built} built, {skipped} up to date, {len(summary.failed)} failed "
-        f"in {summary.duration:.1f}s"
+def build_reports(
+    ids: Sequence[str] = (),
+    *,
+    force: bool = False,
+    jobs: int | None = None,
+    pdf: bool = False,
+    root: str | Path | None = None,
+    catalogue: str | Path | None = None,
+    scheduler: str | None = None,
+) -> BuildSummary:
+    """Build the reports of the catalogue, as ``lozells build`` does (its Python entry point).
+
+    Parameters
+    ----------
+    ids
+        Catalogue entries (or run names) to build; empty builds every entry.
+    force
+        Rebuild even the runs whose inputs have not changed.
+    jobs
+        Runs executed at once (default: one per core, at most four).
+    pdf
+        Also print each briefing pack to PDF.
+    root
+        The project folder (default: this repository); reports go to ``root/reports``.
+    catalogue
+        Another catalogue file than ``root/reports.yaml``.
+    scheduler
+        Address of a Dask distributed scheduler to run the notebooks on.
+
+    Returns
+    -------
+    BuildSummary
+        One :class:`RunOutcome` per run (``built``, ``skipped`` or ``failed``);
+        ``summary.ok`` is False when any run failed (its last good report is kept).
+
+    Examples
+    --------
+    An entry the catalogue does not list is refused before anything runs:
+
+    >>> build_reports(["no-such-report"])
+    Traceback (most recent call last):
+    ...
+    lozells_analysis.exceptions.CatalogueError: ...
+    """
+    options = BuildOptions(ids=list(ids), force=force, jobs=jobs, pdf=pdf, scheduler=scheduler)
+    project = Project.at(
+        Path(root) if root is not None else None,
+        catalogue=Path(catalogue) if catalogue is not None else None,
     )
-    return text + "".join(f"\n  FAILED {o.name}: {o.error} (log: {o.log})" for o in summary.failed)
+    return build(project, options)

@@ -2,7 +2,9 @@
 
 Each entry names a notebook, the parameters to run it with and its audience; a ``for_each``
 mapping expands one entry into one run per value (per combination of values, when it names
-several parameters). Loading checks every run's parameters against the notebook's
+several parameters). The YAML is read safely with aliases limited
+(:func:`lozells_analysis.data.safe_yaml.load_yaml`), so nested aliases cannot make it take
+minutes and gigabytes. Loading checks every run's parameters against the notebook's
 ``parameters`` cell and raises one :class:`~lozells_analysis.exceptions.CatalogueError`
 listing every problem, before anything runs.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from lozells_analysis.data.safe_yaml import YAMLLimitError, load_yaml
 from lozells_analysis.exceptions import CatalogueError
 from lozells_analysis.reports.fingerprint import notebook_source_digest
 from lozells_analysis.reports.parameters import check_parameters, notebook_parameters
@@ -159,12 +162,16 @@ def load_catalogue(
     path = Path(path).resolve()
     root = Path(root).resolve() if root else path.parent
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogueError(
             f"the report catalogue {path} does not exist; create it (see the comment at the "
             "top of the reports.yaml in the repository for its format)"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"{path} is not UTF-8 text: {exc}") from None
+    except YAMLLimitError as exc:
+        raise CatalogueError(f"{path} is refused: {exc}") from None
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path} is not valid YAML: {exc}") from exc
     raw = raw or {}

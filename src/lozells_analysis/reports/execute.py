@@ -23,11 +23,13 @@ import signal
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lozells_analysis.data.tracking import READS_ENV, reads_from
+from lozells_analysis.reports.job import RunJob
+from lozells_analysis.reports.render import render_views
 
 log = logging.getLogger(__name__)
 # The narrative of each run goes to that run's log file only (not the build's console).
@@ -39,26 +41,6 @@ __all__ = ["RunJob", "RunResult", "execute_run", "execute_run_remote", "kill_all
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LIVE: dict[int, Any] = {}  # id(kernel manager) -> kernel manager, for kill_all_kernels
 _LIVE_LOCK = threading.Lock()
-
-
-@dataclass
-class RunJob:
-    """Everything a worker needs to execute and render one run (picklable, path-free input:
-    the notebook travels as its JSON text, so a Dask worker need not see the checkout's
-    notebooks folder; it does need the data files and the library)."""
-
-    name: str
-    title: str
-    audience: str
-    notebook_display: str
-    notebook_json: str
-    parameters: dict[str, Any]
-    kernel: str
-    cell_timeout: float
-    run_timeout: float
-    cwd: str
-    provenance: dict[str, Any]
-    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,8 +170,6 @@ def execute_run(
     one-line ``error``) and the detail, with the failing cell's traceback, in ``run.log``.
     """
     import papermill
-
-    from lozells_analysis.reports.render import render_views
 
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

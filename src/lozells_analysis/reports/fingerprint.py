@@ -1,9 +1,13 @@
 """What a report depends on, reduced to digests: the basis of skipping unchanged runs.
 
 A run's *key* is the SHA-256 of its notebook's source cells (not outputs or execution counts),
-its parameters, kernel and audience, the library's source and the lock file. The data files a
-run read are known only after it ran; their digests are kept in the build state and checked by
-:func:`reads_unchanged`, which re-hashes a file only when its size or mtime moved.
+its parameters, kernel, audience, the catalogue fields its page shows (title, notebook path),
+the report templates, the library's source and the lock file. The files a run read (survey
+exports, mapping files, the codebook, comparators, coding frames, ``metadata.json``: every
+file a library loader reads calls :func:`~lozells_analysis.data.tracking.record_read`) are
+known only after it ran; their digests are kept in the build state and checked by
+:func:`changed_read`, which re-hashes a file only when its size or mtime moved. The files a
+run published are checked the same way by :func:`changed_output`.
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ from typing import Any
 from lozells_analysis.data.tracking import file_sha256
 
 __all__ = [
-    "directory_digest",
-    "file_digest",
-    "notebook_source_digest",
     "changed_input",
+    "changed_output",
+    "changed_read",
+    "directory_digest",
+    "display_path",
+    "file_digest",
+    "file_record",
+    "notebook_source_digest",
     "reads_unchanged",
     "run_inputs",
     "run_key",
@@ -99,8 +107,16 @@ def run_inputs(
     audience: str,
     library: str,
     lock: str,
+    title: str = "",
+    notebook_path: str = "",
+    templates: str = "",
 ) -> dict[str, str]:
-    """The digest of each thing a run depends on, except its data files.
+    """The digest of each thing a run depends on, except the files it read.
+
+    ``title`` and ``notebook_path`` are the catalogue fields the rendered page shows (with
+    ``audience`` and the parameters); ``templates`` is the digest of the report templates.
+    Listed in the order :func:`changed_input` reports them: templates come before the
+    library that holds them, so a template edit is reported as such.
 
     Examples
     --------
@@ -108,6 +124,8 @@ def run_inputs(
     >>> a, b = run_inputs(parameters={"a": 1}, **k), run_inputs(parameters={"a": 2}, **k)
     >>> changed_input(a, a), changed_input(a, b)
     (None, 'parameters')
+    >>> changed_input(a, run_inputs(parameters={"a": 1}, title="New title", **k))
+    'title'
     """
     params = json.dumps(parameters, sort_keys=True, default=str)
     return {
@@ -115,6 +133,9 @@ def run_inputs(
         "parameters": hashlib.sha256(params.encode("utf-8")).hexdigest(),
         "kernel": kernel,
         "audience": audience,
+        "title": hashlib.sha256(title.encode("utf-8")).hexdigest(),
+        "notebook_path": notebook_path,
+        "templates": templates,
         "library": library,
         "lock": lock,
     }
@@ -140,12 +161,105 @@ def changed_input(old: dict[str, str], new: dict[str, str]) -> str | None:
     return None
 
 
-def reads_unchanged(reads: list[dict]) -> tuple[bool, list[dict]]:
-    """Whether every recorded data file still has the bytes it had when it was read.
+def display_path(path: str | Path, root: Path | None) -> str:
+    """``path`` relative to the project ``root`` when it lies inside it, else as given.
+
+    Examples
+    --------
+    >>> display_path("/srv/lozells/data/codebook.yaml", Path("/srv/lozells"))
+    'data/codebook.yaml'
+    >>> display_path("/elsewhere/export.csv", Path("/srv/lozells"))
+    '/elsewhere/export.csv'
+    """
+    if root is not None:
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    """``{"sha256", "bytes", "mtime_ns"}`` of a file: what :func:`changed_output` checks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = pathlib.Path(d) / "r.html"
+    ...     _ = p.write_text("<p>report</p>")
+    ...     record = file_record(p)
+    ...     same = changed_output(p, record)
+    ...     _ = p.write_text("<p>rep")  # truncated
+    ...     record["bytes"], same, changed_output(p, record)
+    (13, None, 'is truncated or grew (6 bytes, 13 when published)')
+    """
+    stat = path.stat()
+    return {"sha256": file_sha256(path), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def changed_output(path: Path, record: dict[str, Any]) -> str | None:
+    """How the published file ``path`` differs from its :func:`file_record`, or None.
+
+    Cheap when nothing moved: a file whose size and mtime match is not re-hashed. When only
+    the mtime moved and the bytes are the same, ``record["mtime_ns"]`` is refreshed.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return "is missing"
+    if stat.st_size != record.get("bytes"):
+        return f"is truncated or grew ({stat.st_size} bytes, {record.get('bytes')} when published)"
+    if stat.st_mtime_ns != record.get("mtime_ns"):
+        try:
+            digest = file_sha256(path)
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+        if digest != record.get("sha256"):
+            return "was overwritten (its SHA-256 no longer matches what was published)"
+        record["mtime_ns"] = stat.st_mtime_ns
+    return None
+
+
+def changed_read(reads: list[dict]) -> tuple[str | None, list[dict]]:
+    """The path of the first recorded file whose bytes changed (None when none did).
 
     Each read carries ``path``, ``sha256``, ``bytes`` and (once checked) ``mtime_ns``. A file
-    whose size and mtime match is taken as unchanged; otherwise it is hashed. Returns the
-    answer and the reads with refreshed ``mtime_ns`` (so the next check is cheap again).
+    whose size and mtime match is taken as unchanged; otherwise it is hashed, so an edit that
+    is later reverted counts as a change only while the bytes differ. Returns the answer and
+    the reads with refreshed ``mtime_ns`` (so the next check is cheap again).
+
+    Examples
+    --------
+    >>> changed_read([])
+    (None, [])
+    >>> changed_read([{"path": "/nonexistent", "sha256": "0", "bytes": 1}])[0]
+    '/nonexistent'
+    """
+    refreshed = []
+    for read in reads:
+        try:
+            stat = os.stat(read["path"])
+        except OSError:
+            return read["path"], reads
+        entry = dict(read)
+        if stat.st_size != read.get("bytes"):
+            return read["path"], reads
+        if stat.st_mtime_ns != read.get("mtime_ns"):
+            try:
+                digest = file_sha256(read["path"])
+            except OSError:
+                return read["path"], reads
+            if digest != read.get("sha256"):
+                return read["path"], reads
+            entry["mtime_ns"] = stat.st_mtime_ns
+        refreshed.append(entry)
+    return None, refreshed
+
+
+def reads_unchanged(reads: list[dict]) -> tuple[bool, list[dict]]:
+    """Whether every recorded file still has the bytes it had when it was read (see
+    :func:`changed_read`), and the reads with refreshed ``mtime_ns``.
 
     Examples
     --------
@@ -154,18 +268,5 @@ def reads_unchanged(reads: list[dict]) -> tuple[bool, list[dict]]:
     >>> reads_unchanged([{"path": "/nonexistent", "sha256": "0", "bytes": 1}])[0]
     False
     """
-    refreshed = []
-    for read in reads:
-        try:
-            stat = os.stat(read["path"])
-        except OSError:
-            return False, reads
-        entry = dict(read)
-        if stat.st_size != read.get("bytes"):
-            return False, reads
-        if stat.st_mtime_ns != read.get("mtime_ns"):
-            if file_sha256(read["path"]) != read.get("sha256"):
-                return False, reads
-            entry["mtime_ns"] = stat.st_mtime_ns
-        refreshed.append(entry)
-    return True, refreshed
+    changed, refreshed = changed_read(reads)
+    return changed is None, refreshed

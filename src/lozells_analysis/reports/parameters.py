@@ -143,12 +143,7 @@ def notebook_parameters(
     digest = hashlib.sha256(data).hexdigest()
     entries: dict[str, Any] = {}
     if cache is not None:
-        try:
-            stored = json.loads(cache.read_text(encoding="utf-8"))
-            if stored.get("version") == _CACHE_VERSION:
-                entries = stored.get("notebooks", {})
-        except (FileNotFoundError, ValueError):
-            entries = {}
+        entries = _read_cache(cache)
         hit = entries.get(digest)
         if hit is not None:
             return [Parameter(**p) for p in hit]
@@ -157,11 +152,49 @@ def notebook_parameters(
         entries[digest] = [asdict(p) for p in params]
         from lozells_analysis.reports.publish import write_text_atomic
 
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(
-            cache, json.dumps({"version": _CACHE_VERSION, "notebooks": entries}, indent=1)
-        )
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(
+                cache, json.dumps({"version": _CACHE_VERSION, "notebooks": entries}, indent=1)
+            )
+        except OSError as exc:  # only a cache: the build says what it cannot write
+            log.debug("could not write the parameter cache %s: %s", cache, exc)
     return params
+
+
+def _read_cache(cache: Path) -> dict[str, Any]:
+    """The cache's entries, checked: anything of the wrong shape is ignored with a warning
+    (and replaced on the next write), never trusted.
+
+    Examples
+    --------
+    >>> _read_cache(Path("/nonexistent/parameters.json"))
+    {}
+    """
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the parameter cache %s: %s", cache, exc)
+        return {}
+    if not isinstance(stored, dict) or stored.get("version") != _CACHE_VERSION:
+        return {}
+    entries = stored.get("notebooks")
+    fields = set(Parameter.__dataclass_fields__)
+    if not isinstance(entries, dict) or not all(
+        isinstance(hit, list)
+        and all(
+            isinstance(p, dict)
+            and set(p) == fields
+            and all(isinstance(v, str) for v in p.values())
+            for p in hit
+        )
+        for hit in entries.values()
+    ):
+        log.warning("ignoring the parameter cache %s: not of the expected shape", cache)
+        return {}
+    return entries
 
 
 def _split_union(type_name: str) -> list[str]:

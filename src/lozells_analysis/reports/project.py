@@ -2,7 +2,8 @@
 
 By default everything is under the repository root (``lozells_analysis.paths``):
 ``reports.yaml``, ``reports/`` (published reports, ``index.html``, ``logs/``) and ``.lozells/``
-(build state, parameter cache, lock, staging). Tests point a :class:`Project` elsewhere.
+(build state, parameter cache, lock, staging). ``templates`` is the folder of report templates
+(part of every run's key). Tests point a :class:`Project` elsewhere.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lozells_analysis import paths
 __all__ = ["Project"]
 
 LIBRARY = Path(__file__).resolve().parent.parent
+TEMPLATES = LIBRARY / "reports" / "templates"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Project:
     state_dir: Path
     library: Path = LIBRARY
     lock_file: Path | None = None
+    templates: Path = TEMPLATES
 
     @classmethod
     def at(cls, root: Path | None = None, *, catalogue: Path | None = None) -> Project:

@@ -60,6 +60,7 @@ def build_provenance(root: Path) -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return {
+        "root": str(root),  # the files read are shown relative to it
         "git_commit": commit or "unknown (not a git checkout)",
         "git_dirty": bool(status) if status is not None else None,
         "python": platform.python_version(),
@@ -70,12 +71,17 @@ def build_provenance(root: Path) -> dict[str, Any]:
 def data_kind(reads: list[dict]) -> str:
     """``"synthetic"``, ``"real"``, ``"mixed"`` or ``"unknown"`` (no data file recorded).
 
+    Reads whose ``synthetic`` is None are not survey data (the codebook, comparators, a
+    coding frame) and do not count.
+
     Examples
     --------
     >>> data_kind([{"synthetic": True}]), data_kind([{"synthetic": False}]), data_kind([])
     ('synthetic', 'real', 'unknown')
+    >>> data_kind([{"synthetic": True}, {"synthetic": None}])
+    'synthetic'
     """
-    kinds = {bool(r.get("synthetic")) for r in reads}
+    kinds = {bool(r.get("synthetic")) for r in reads if r.get("synthetic", False) is not None}
     if not kinds:
         return "unknown"
     if kinds == {True}:
@@ -83,6 +89,24 @@ def data_kind(reads: list[dict]) -> str:
     if kinds == {False}:
         return "real"
     return "mixed"
+
+
+def _shown_path(path: str, root: str | None) -> str:
+    """``path`` relative to the project root when it lies inside it.
+
+    Examples
+    --------
+    >>> _shown_path("/srv/lozells/data/codebook.yaml", "/srv/lozells")
+    'data/codebook.yaml'
+    >>> _shown_path("/mnt/exports/wave6.csv", "/srv/lozells")
+    '/mnt/exports/wave6.csv'
+    """
+    if root:
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return path
 
 
 def run_provenance(base: dict[str, Any], job: Any, reads: list[dict]) -> dict[str, Any]:
@@ -95,10 +119,11 @@ def run_provenance(base: dict[str, Any], job: Any, reads: list[dict]) -> dict[st
         "kernel": job.kernel,
         "data_files": [
             {
-                "path": r["path"],
+                "path": _shown_path(r["path"], base.get("root")),
                 "sha256": r["sha256"],
                 "bytes": r.get("bytes"),
-                "synthetic": bool(r.get("synthetic")),
+                # None: not survey data (the codebook, comparators, a mapping file...)
+                "synthetic": None if r.get("synthetic") is None else bool(r["synthetic"]),
             }
             for r in reads
         ],
@@ -112,7 +137,7 @@ _DATA_WORDS = {
     "returns)",
     "real": "real survey data",
     "mixed": "a MIX of real and synthetic data",
-    "unknown": "unknown: the run recorded no data files",
+    "unknown": "unknown: the run recorded no survey data files",
 }
 
 
@@ -182,7 +207,8 @@ def footer_html(prov: dict[str, Any]) -> str:
     if files:
         items = "".join(
             f"<li><code>{e(f['path'])}</code> ({e(str(f.get('bytes')))} bytes"
-            f"{', synthetic' if f.get('synthetic') else ''}), SHA-256 "
+            f"{', synthetic' if f.get('synthetic') else ''}"
+            f"{', reference' if f.get('synthetic', False) is None else ''}), SHA-256 "
             f"<code>{e(f['sha256'])}</code></li>"
             for f in files
         )

@@ -30,7 +30,7 @@ from lozells_analysis.exceptions import BuildError
 from lozells_analysis.reports.provenance import footer_html, header_html, run_provenance
 
 if TYPE_CHECKING:
-    from lozells_analysis.reports.execute import RunJob
+    from lozells_analysis.reports.job import RunJob
 
 log = logging.getLogger(__name__)
 

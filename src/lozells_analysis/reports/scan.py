@@ -9,10 +9,13 @@ rendered HTML report (stdlib :mod:`html.parser`, no browser) and returns a
 ``email``, ``phone``, ``postcode``
     an unredacted email address, UK phone number (mobile, landline, ``+44``) or UK postcode;
 ``name``
-    one of the made-up names planted in the synthetic quotes
-    (:data:`lozells_analysis.data.synthetic.PLANTED_NAMES`), which redaction must remove;
+    a name from the redaction lists beside the data, which redaction must remove
+    (:func:`~lozells_analysis.stats.disclosure.load_redaction_list`: by default
+    ``data/raw/redaction_list.txt``, kept by the data owner, and
+    ``data/synthetic/redaction_list.txt``, the names the synthetic generator planted);
 ``small-count``
-    a count of respondents between 1 and ``min_n - 1``: a cell of a table whose caption or
+    a count of respondents between 1 and ``min_n - 1`` (the small-cell rule,
+    :func:`lozells_analysis.stats.disclosure.is_small`): a cell of a table whose caption or
     column says it counts respondents or responses (``n``, "Respondents", "Responses",
     "count", "number of"), or text such as ``n=4`` or "4 respondents" outside code;
 ``respondent-column``
@@ -23,17 +26,19 @@ rendered HTML report (stdlib :mod:`html.parser`, no browser) and returns a
 Text, table cells and the ``alt``/``title``/``aria-label`` of every element are scanned;
 ``<script>`` and ``<style>`` are not text. The count rules skip the notebook's code (input
 cells), where ``n=3`` is an argument, not a disclosure; the personal-data rules do not.
-Matched values are shown masked, so the scan's own output does not spread them.
+Matched values are shown masked, so the scan's own output does not spread them. The
+patterns of personal data are :data:`lozells_analysis.stats.disclosure.PERSONAL_DATA`, the
+same ones :func:`~lozells_analysis.stats.disclosure.redact` removes from quotes.
 
 Examples
 --------
 >>> page = ("<p>Call Amira Khatun on 07700 900123.</p><table><caption>Responses</caption>"
 ...         "<tr><th>Ward</th><th>n</th></tr><tr><td>Aston</td><td>4</td></tr></table>")
->>> [f.kind for f in scan_html(page)]
+>>> [f.kind for f in scan_html(page, names=["Amira Khatun"])]
 ['phone', 'name', 'small-count']
 
 From the command line: ``python -m lozells_analysis.reports.scan reports/ --min-n 10``
-(exit status 1 when anything is found).
+(exit status 1 when anything is found; ``--redaction-list FILE`` reads other names).
 """
 
 from __future__ import annotations
@@ -46,20 +51,17 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from lozells_analysis.exceptions import ParameterError
+from lozells_analysis.stats.disclosure import (
+    DEFAULT_MIN_N,
+    PERSONAL_DATA,
+    is_small,
+    load_redaction_list,
+    name_pattern,
+)
+
 __all__ = ["Finding", "scan_folder", "scan_html", "scan_report"]
 
-RESPONDENT_ID = re.compile(r"(?<![A-Za-z0-9])LC\d{7}(?!\d)")
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-PHONE = re.compile(
-    r"(?<![\w.,])(?:"
-    r"(?:\+44\s?\(?0?\)?\s?|\(?0)7\d{3}\)?[\s-]?\d{3}[\s-]?\d{3}"  # mobiles
-    r"|(?:\+44\s?\(?0?\)?\s?|\(?0)(?:1\d{2,4}|2\d)\)?[\s-]?\d{3,4}[\s-]?\d{3,4}"  # landlines
-    r")(?!\w|[.,]\d)"
-)
-POSTCODE = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR)\s?\d[ABD-HJLNP-UW-Z]{2}"
-    r"(?![A-Za-z0-9])"
-)
 N_EQUALS = re.compile(r"(?<![A-Za-z_])n\s*=\s*(\d[\d,]*)(?![\d.])", re.I)
 N_PEOPLE = re.compile(
     r"(?<![\d.,])(\d{1,3})\s+(?:respondents?|responses?|people|residents?)\b", re.I
@@ -225,14 +227,9 @@ def _as_count(text: str) -> int | None:
 
 def _personal(texts: Iterable[_Text], names: Sequence[str]) -> list[Finding]:
     found = []
-    name_patterns = [(n, re.compile(rf"(?<!\w){re.escape(n)}(?!\w)")) for n in names]
+    name_patterns = [(n, name_pattern(n)) for n in names]
     for item in texts:
-        for kind, pattern in (
-            ("respondent-id", RESPONDENT_ID),
-            ("email", EMAIL),
-            ("phone", PHONE),
-            ("postcode", POSTCODE),
-        ):
+        for kind, pattern in PERSONAL_DATA.items():
             for match in pattern.finditer(item.text):
                 found.append(Finding(kind, item.where, _mask(match.group(0))))
         for name, pattern in name_patterns:
@@ -250,7 +247,7 @@ def _narrative_counts(texts: Iterable[_Text], min_n: int) -> list[Finding]:
             for match in pattern.finditer(item.text):
                 value = int(match.group(1).replace(",", ""))
                 before = item.text[: match.start()]
-                if 1 <= value < min_n and not THRESHOLD_WORDS.search(before):
+                if value >= 1 and is_small(value, min_n) and not THRESHOLD_WORDS.search(before):
                     found.append(Finding("small-count", item.where, match.group(0).strip()))
     return found
 
@@ -300,14 +297,18 @@ def _table_findings(tables: Sequence[_Table], min_n: int, max_rows: int | None) 
                 if is_th or not (whole or COUNT_HEADER.search(header)):
                     continue
                 value = _as_count(text)
-                if value is not None and 1 <= value < min_n:
+                if value is not None and value >= 1 and is_small(value, min_n):
                     name = header or f"column {i + 1}"
                     found.append(Finding("small-count", f"{label}, column {name!r}", text))
     return found
 
 
 def scan_html(
-    text: str, min_n: int = 10, *, names: Sequence[str] | None = None, max_rows: int | None = None
+    text: str,
+    min_n: int = DEFAULT_MIN_N,
+    *,
+    names: Sequence[str] | None = None,
+    max_rows: int | None = None,
 ) -> list[Finding]:
     """Scan an HTML page (as text); see the module docstring for what is looked for.
 
@@ -318,7 +319,8 @@ def scan_html(
     min_n : int
         The smallest number of respondents a published count may show.
     names : sequence of str, optional
-        Names that must not appear; default the synthetic data's planted names.
+        Names that must not appear; default those of the redaction lists beside the data
+        (:func:`~lozells_analysis.stats.disclosure.load_redaction_list`).
     max_rows : int, optional
         Flag any table with more rows than this (a table with a row per respondent).
 
@@ -337,9 +339,7 @@ def scan_html(
     if min_n < 1:
         raise ValueError(f"min_n must be at least 1, got {min_n}")
     if names is None:
-        from lozells_analysis.data.synthetic import PLANTED_NAMES
-
-        names = PLANTED_NAMES
+        names = load_redaction_list()
     collector = _Collector()
     collector.feed(text)
     collector.close()
@@ -352,7 +352,7 @@ def scan_html(
 
 def scan_report(
     html_path: str | Path,
-    min_n: int = 10,
+    min_n: int = DEFAULT_MIN_N,
     *,
     names: Sequence[str] | None = None,
     max_rows: int | None = None,
@@ -368,12 +368,13 @@ def scan_report(
 
 def scan_folder(
     folder: str | Path,
-    min_n: int = 10,
+    min_n: int = DEFAULT_MIN_N,
     *,
     names: Sequence[str] | None = None,
     max_rows: int | None = None,
 ) -> list[Finding]:
     """Scan every ``*.html`` report in ``folder`` (not its sub-folders)."""
+    names = load_redaction_list() if names is None else names
     findings = []
     for path in sorted(Path(folder).glob("*.html")):
         findings += scan_report(path, min_n, names=names, max_rows=max_rows)
@@ -386,17 +387,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m lozells_analysis.reports.scan", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("paths", nargs="+", type=Path, help="report files or folders")
-    parser.add_argument("--min-n", type=int, default=10, help="smallest publishable count")
+    parser.add_argument(
+        "--min-n", type=int, default=DEFAULT_MIN_N, help="smallest publishable count"
+    )
     parser.add_argument(
         "--max-rows", type=int, default=None, help="flag tables with more rows than this"
     )
+    parser.add_argument(
+        "--redaction-list",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="names to look for, one a line (repeatable; default data/raw/redaction_list.txt "
+        "and data/synthetic/redaction_list.txt)",
+    )
     args = parser.parse_args(argv)
+    try:
+        names = load_redaction_list(args.redaction_list)
+    except ParameterError as error:
+        parser.error(str(error))
     findings: list[Finding] = []
     for path in args.paths:
         if path.is_dir():
-            findings += scan_folder(path, args.min_n, max_rows=args.max_rows)
+            findings += scan_folder(path, args.min_n, names=names, max_rows=args.max_rows)
         else:
-            findings += scan_report(path, args.min_n, max_rows=args.max_rows)
+            findings += scan_report(path, args.min_n, names=names, max_rows=args.max_rows)
     for finding in findings:
         print(finding)
     print(f"{len(findings)} finding(s)", file=sys.stderr)

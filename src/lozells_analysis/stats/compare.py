@@ -9,6 +9,9 @@
   design-based variance of the difference (the groups share PSUs, so their covariance is
   kept), and :func:`compare_independent` compares two independent estimates.
 * :func:`adjust_pvalues` applies Holm (default) or Benjamini-Hochberg across a table.
+
+Every table is in the library's schema (:mod:`lozells_analysis.stats.schema`): a
+difference is the ``estimate`` of its row, and ``method`` says what it is a difference of.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from statsmodels.stats.multitest import multipletests
 
 from lozells_analysis.exceptions import ParameterError
 from lozells_analysis.stats.design import SurveyDesign, _check_level, _t_quantile
+from lozells_analysis.stats.schema import tidy
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,7 @@ def compare_with_benchmark(
     by: str | Sequence[str] | None = None,
     polarity: str | None = "codebook",
     method: str = "logit",
+    comparison_level: float = 0.95,
 ) -> pd.DataFrame:
     """Proportion(s) with 95% and 99.8% intervals, classified against a benchmark.
 
@@ -115,12 +120,18 @@ def compare_with_benchmark(
         the variable is not a codebook indicator).
     method : str
         Interval method of :meth:`SurveyDesign.proportion`.
+    comparison_level : {0.95, 0.998}
+        Which interval ``comparison`` (better / similar / worse) is judged on: the 95%
+        interval (default, as Fingertips' usual marker) or the 99.8% interval (Fingertips'
+        stricter one). Both intervals and both ``outside_*`` flags are always returned.
 
     Returns
     -------
     pandas.DataFrame
-        The 95% proportion table plus ``lower_ci_998, upper_ci_998, benchmark, polarity,
-        outside_95, outside_998, comparison``.
+        The 95% table of :meth:`SurveyDesign.proportion` (group columns, then ``variable,
+        estimate, se, lower_ci, upper_ci, level, method, deff, n, n_eff, df``) plus
+        ``lower_ci_998, upper_ci_998, benchmark, polarity, outside_95, outside_998,
+        comparison``.
 
     Examples
     --------
@@ -129,7 +140,14 @@ def compare_with_benchmark(
     >>> out[["estimate", "outside_95", "outside_998", "comparison"]]
        estimate  outside_95  outside_998 comparison
     0       0.7        True         True     better
+    >>> strict = compare_with_benchmark(SurveyDesign(df), "y", benchmark=0.58, polarity="higher",
+    ...                                 comparison_level=0.998)
+    >>> strict[["outside_95", "outside_998", "comparison"]]
+       outside_95  outside_998 comparison
+    0        True        False    similar
     """
+    if comparison_level not in (0.95, 0.998):
+        raise ParameterError(f"comparison_level must be 0.95 or 0.998; got {comparison_level!r}.")
     if polarity == "codebook":
         try:
             cb = design.codebook
@@ -146,7 +164,10 @@ def compare_with_benchmark(
     out["polarity"] = polarity
     out["outside_95"] = (out["lower_ci"] > bm) | (out["upper_ci"] < bm)
     out["outside_998"] = (out["lower_ci_998"] > bm) | (out["upper_ci_998"] < bm)
-    out["comparison"] = classify_against_benchmark(out["lower_ci"], out["upper_ci"], bm, polarity)
+    lo, hi = ("lower_ci", "upper_ci")
+    if comparison_level == 0.998:
+        lo, hi = ("lower_ci_998", "upper_ci_998")
+    out["comparison"] = classify_against_benchmark(out[lo], out[hi], bm, polarity)
     return out
 
 
@@ -181,17 +202,38 @@ def compare_independent(
     se_2: Any,
     df: Any = np.inf,
     level: float = 0.95,
+    variable: str | None = None,
 ) -> pd.DataFrame:
     """Difference of two independent estimates (e.g. two neighbourhoods, each its own stratum).
 
-    ``difference = estimate_1 - estimate_2``, ``se = sqrt(se_1^2 + se_2^2)``, two-sided
-    p-value from t(df) (normal when ``df`` is infinite).
+    ``estimate = estimate_1 - estimate_2``, ``se = sqrt(se_1^2 + se_2^2)``, two-sided
+    p-value from t(df) (normal when ``df`` is infinite). A published figure without a
+    standard error gives NaN ``se`` (and so no interval or p-value).
+
+    Parameters
+    ----------
+    estimate_1, se_1, estimate_2, se_2 : array-like
+        The two estimates and their standard errors (broadcast against each other).
+    df : array-like
+        Degrees of freedom of the t reference (``numpy.inf``: normal).
+    level : float
+        Confidence level of the interval.
+    variable : str, optional
+        What the estimates are of, for the ``variable`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variable, estimate, se, lower_ci, upper_ci, level, method, n, df, estimate_1,
+        estimate_2, statistic, p_value``; ``method`` is ``"difference of independent
+        estimates (Wald)"``, ``n`` is NaN (the inputs carry no counts).
 
     Examples
     --------
-    >>> compare_independent(0.6, 0.03, 0.5, 0.04).round(4)
-       difference    se  statistic  p_value  lower_ci  upper_ci
-    0         0.1  0.05        2.0   0.0455     0.002     0.198
+    >>> out = compare_independent(0.6, 0.03, 0.5, 0.04)
+    >>> out[["estimate", "se", "lower_ci", "upper_ci", "statistic", "p_value"]].round(4)
+       estimate    se  lower_ci  upper_ci  statistic  p_value
+    0       0.1  0.05     0.002     0.198        2.0   0.0455
     """
     level = _check_level(level)
     e1, s1, e2, s2, d = np.broadcast_arrays(
@@ -203,16 +245,143 @@ def compare_independent(
         stat = diff / se
     p = 2 * np.where(np.isinf(d), stats.norm.sf(np.abs(stat)), stats.t.sf(np.abs(stat), d))
     q = _t_quantile(level, d)
-    return pd.DataFrame(
-        {
-            "difference": diff,
-            "se": se,
-            "statistic": stat,
-            "p_value": p,
-            "lower_ci": diff - q * se,
-            "upper_ci": diff + q * se,
-        }
+    return tidy(
+        pd.DataFrame(
+            {
+                "variable": variable,
+                "estimate": diff,
+                "se": se,
+                "lower_ci": diff - q * se,
+                "upper_ci": diff + q * se,
+                "level": level,
+                "method": "difference of independent estimates (Wald)",
+                "n": np.nan,
+                "df": d,
+                "estimate_1": e1,
+                "estimate_2": e2,
+                "statistic": stat,
+                "p_value": p,
+            }
+        )
     )
+
+
+#: The columns of a :func:`group_differences` table, in order.
+_DIFFERENCE_COLUMNS = [
+    "variable",
+    "estimate",
+    "se",
+    "lower_ci",
+    "upper_ci",
+    "level",
+    "method",
+    "n",
+    "df",
+    "group_1",
+    "group_2",
+    "estimate_1",
+    "estimate_2",
+    "statistic",
+    "p_value",
+    "p_adjusted",
+    "adjust",
+]
+
+
+def _group_values(design: SurveyDesign, variable: str, kind: str) -> np.ndarray:
+    """The values compared: the 0/1 indicator (``kind="proportion"``) or the numeric column."""
+    if kind == "proportion":
+        return design.values(variable, "proportion")
+    if kind == "mean":
+        return design.values(variable, "mean")
+    raise ParameterError(f"kind must be 'proportion' or 'mean'; got {kind!r}.")
+
+
+def _group_names(table: pd.DataFrame) -> list:
+    """Each group's name: its value, or the tuple of its values when grouped by several columns."""
+    return [tuple(r) if table.shape[1] > 1 else r[0] for r in table.itertuples(index=False)]
+
+
+def _domain_estimates(
+    design: SurveyDesign, y: np.ndarray, g_all: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's weighted estimate, each row's influence value, and each group's answers."""
+    inside = (g_all >= 0) & ~np.isnan(y)
+    g = np.where(inside, g_all, 0)
+    wd = np.where(inside, design.w, 0.0)
+    W = np.bincount(g, weights=wd, minlength=n_groups)
+    est = np.bincount(g, weights=wd * np.where(inside, y, 0.0), minlength=n_groups) / W
+    z = np.where(inside, wd * (np.where(inside, y, 0.0) - est[g]) / W[g], 0.0)
+    answered = np.bincount(g, weights=inside, minlength=n_groups)
+    return est, z, answered
+
+
+def _resolve_pairs(
+    pairs: Sequence[tuple] | None,
+    reference: Any,
+    names: list,
+    index: dict,
+    by: str | Sequence[str],
+) -> Sequence[tuple]:
+    """The pairs to compare: as given, else each group against ``reference``, else all pairs."""
+    if pairs is not None:
+        return pairs
+    if reference is not None:
+        if reference not in index:
+            raise ParameterError(
+                f"reference {reference!r} is not a group of {by!r}: groups are {names}."
+            )
+        return [(nm, reference) for nm in names if nm != reference]
+    return list(itertools.combinations(names, 2))
+
+
+def _pair_rows(
+    design: SurveyDesign,
+    g_all: np.ndarray,
+    est: np.ndarray,
+    z: np.ndarray,
+    pairs: Sequence[tuple],
+    names: list,
+    index: dict,
+    by: str | Sequence[str],
+) -> list[tuple]:
+    """Each pair's groups, their estimates, and the design-based variance and df of the gap."""
+    rows = []
+    zeros = np.zeros(design.n_rows, dtype=np.int64)
+    for a, b in pairs:  # one variance per pair; pairs are few
+        for nm in (a, b):
+            if nm not in index:
+                raise ParameterError(f"{nm!r} is not a group of {by!r}: groups are {names}.")
+        ia, ib = index[a], index[b]
+        zd = z * (g_all == ia) - z * (g_all == ib)
+        var = float(design.variance_by_group(zd, zeros, 1)[0])
+        df = float(design.domain_df(np.where((g_all == ia) | (g_all == ib), 0, -1), 1)[0])
+        rows.append((a, b, est[ia], est[ib], var, df))
+    return rows
+
+
+def _difference_table(
+    rows: list[tuple], variable: str, kind: str, level: float, adjust: str, n: np.ndarray
+) -> pd.DataFrame:
+    """The pairs' differences with t intervals and raw and adjusted p-values, in the schema."""
+    out = pd.DataFrame(
+        rows, columns=["group_1", "group_2", "estimate_1", "estimate_2", "var", "df"]
+    )
+    out["variable"] = variable
+    out["estimate"] = out["estimate_1"] - out["estimate_2"]
+    out["se"] = np.sqrt(out.pop("var"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["statistic"] = out["estimate"] / out["se"]
+    out["p_value"] = 2 * stats.t.sf(np.abs(out["statistic"]), out["df"])
+    out["p_adjusted"] = adjust_pvalues(out["p_value"], adjust)
+    out["adjust"] = adjust
+    q = _t_quantile(level, out["df"].to_numpy())
+    out["lower_ci"] = out["estimate"] - q * out["se"]
+    out["upper_ci"] = out["estimate"] + q * out["se"]
+    out["level"] = level
+    out["method"] = f"difference of {kind}s (design-based, Taylor)"
+    out["n"] = n
+    return tidy(out[_DIFFERENCE_COLUMNS])
 
 
 def group_differences(
@@ -251,83 +420,27 @@ def group_differences(
     Returns
     -------
     pandas.DataFrame
-        ``group_1, group_2, estimate_1, estimate_2, difference, se, statistic, df, p_value,
-        p_adjusted, adjust, lower_ci, upper_ci, level``.
+        One row per pair: ``variable, estimate, se, lower_ci, upper_ci, level, method, n,
+        df, group_1, group_2, estimate_1, estimate_2, statistic, p_value, p_adjusted,
+        adjust``. ``estimate`` is ``estimate_1 - estimate_2``; ``method`` is ``"difference
+        of proportions (design-based, Taylor)"`` (or ``"... of means ..."``); ``n`` is the
+        number of respondents in the two groups who answered.
 
     Examples
     --------
     >>> df = pd.DataFrame({"y": [1, 1, 1, 0, 0, 0, 1, 0], "g": list("aaaabbbb")})
     >>> out = group_differences(SurveyDesign(df), "y", by="g")
-    >>> out[["group_1", "group_2", "difference", "df"]]
-      group_1 group_2  difference   df
-    0       a       b         0.5  7.0
+    >>> out[["group_1", "group_2", "estimate", "n", "df"]]
+      group_1 group_2  estimate  n   df
+    0       a       b       0.5  8  7.0
     """
     level = _check_level(level)
-    if kind == "proportion":
-        y = design._indicator(variable)
-    elif kind == "mean":
-        y = design._numeric_column(variable, "variable")
-    else:
-        raise ParameterError(f"kind must be 'proportion' or 'mean'; got {kind!r}.")
-    g_all, table = design._groups(by)
-    G = len(table)
-    names = [tuple(r) if table.shape[1] > 1 else r[0] for r in table.itertuples(index=False)]
+    y = _group_values(design, variable, kind)
+    g_all, table = design.groups(by)
+    names = _group_names(table)
     index = {nm: i for i, nm in enumerate(names)}
-    inside = (g_all >= 0) & ~np.isnan(y)
-    g = np.where(inside, g_all, 0)
-    wd = np.where(inside, design.w, 0.0)
-    W = np.bincount(g, weights=wd, minlength=G)
-    est = np.bincount(g, weights=wd * np.where(inside, y, 0.0), minlength=G) / W
-    z = np.where(inside, wd * (np.where(inside, y, 0.0) - est[g]) / W[g], 0.0)
-    if pairs is None:
-        if reference is not None:
-            if reference not in index:
-                raise ParameterError(
-                    f"reference {reference!r} is not a group of {by!r}: groups are {names}."
-                )
-            pairs = [(nm, reference) for nm in names if nm != reference]
-        else:
-            pairs = list(itertools.combinations(names, 2))
-    rows = []
-    zeros = np.zeros(design.n_rows, dtype=np.int64)
-    for a, b in pairs:  # one variance per pair; pairs are few
-        for nm in (a, b):
-            if nm not in index:
-                raise ParameterError(f"{nm!r} is not a group of {by!r}: groups are {names}.")
-        ia, ib = index[a], index[b]
-        zd = z * (g_all == ia) - z * (g_all == ib)
-        var = float(design._variance_groups(zd, zeros, 1)[0])
-        df = float(design._domain_df(np.where((g_all == ia) | (g_all == ib), 0, -1), 1)[0])
-        rows.append((a, b, est[ia], est[ib], var, df))
-    out = pd.DataFrame(
-        rows, columns=["group_1", "group_2", "estimate_1", "estimate_2", "var", "df"]
-    )
-    out["difference"] = out["estimate_1"] - out["estimate_2"]
-    out["se"] = np.sqrt(out.pop("var"))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["statistic"] = out["difference"] / out["se"]
-    out["p_value"] = 2 * stats.t.sf(np.abs(out["statistic"]), out["df"])
-    out["p_adjusted"] = adjust_pvalues(out["p_value"], adjust)
-    out["adjust"] = adjust
-    q = _t_quantile(level, out["df"].to_numpy())
-    out["lower_ci"] = out["difference"] - q * out["se"]
-    out["upper_ci"] = out["difference"] + q * out["se"]
-    out["level"] = level
-    return out[
-        [
-            "group_1",
-            "group_2",
-            "estimate_1",
-            "estimate_2",
-            "difference",
-            "se",
-            "statistic",
-            "df",
-            "p_value",
-            "p_adjusted",
-            "adjust",
-            "lower_ci",
-            "upper_ci",
-            "level",
-        ]
-    ]
+    est, z, answered = _domain_estimates(design, y, g_all, len(table))
+    pairs = _resolve_pairs(pairs, reference, names, index, by)
+    rows = _pair_rows(design, g_all, est, z, pairs, names, index, by)
+    n = np.array([int(answered[index[a]] + answered[index[b]]) for a, b in pairs], dtype="int64")
+    return _difference_table(rows, variable, kind, level, adjust, n)

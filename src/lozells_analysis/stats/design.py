@@ -3,7 +3,7 @@
 A :class:`SurveyDesign` holds the survey's weights, strata, clusters (PSUs) and finite
 population corrections, and estimates with Taylor linearisation exactly as R's ``survey``
 package (``svydesign``, ``svymean``, ``svyciprop``, ``svyby``, ``svyglm``) does. The
-numbers are checked against R in ``tests/test_design.py``; the formulas, conventions and
+numbers are checked against R in ``tests/stats/test_design.py``; the formulas, conventions and
 what happens at an estimate of 0 or 1 are written down in ``docs/statistics.md``.
 
 Conventions (all as in R's ``survey``):
@@ -11,180 +11,84 @@ Conventions (all as in R's ``survey``):
 * clusters are nested in strata (R's ``nest=TRUE``): a PSU is a (stratum, cluster) pair;
   without ``cluster`` every respondent is their own PSU;
 * ``fpc`` is the population size per stratum (number of PSUs in the population for a
-  cluster design) or, when every value is at most 1, the sampling fraction;
+  cluster design) or, when every value is at most 1, the sampling fraction; a multistage
+  design (``cluster=["area", "household"]``) takes one fpc per stage;
 * the variance of an estimate is
   ``sum_h (1 - f_h) n_h / (n_h - 1) * sum_i (z_hi - zbar_h)**2`` where ``z_hi`` are PSU totals
-  of the estimate's influence values and ``n_h`` the PSUs in stratum ``h``;
+  of the estimate's influence values and ``n_h`` the PSUs in stratum ``h``; with an fpc at
+  every stage, each later stage adds the same sum over its units within their parent unit,
+  times the sampling fractions of the stages above (R's multistage variance);
 * the design degrees of freedom are PSUs minus strata;
 * a subgroup (``by=``) or missing answers are *domains*: influence values are zero outside
   the domain but every PSU and stratum of the full design stays in the variance;
 * confidence intervals use Student's t with the design degrees of freedom; by-group
   intervals use each group's own degrees of freedom (PSUs minus strata with at least one
   respondent in the group), as ``svyby(..., svyciprop)`` does.
+
+This module holds the :class:`SurveyDesign` class: construction, columns, groups and the
+public estimators as thin orchestration. The work is done in
+:mod:`~lozells_analysis.stats.stages` (reading the design's columns, stage by stage),
+:mod:`~lozells_analysis.stats.variance` (linearised variance on arrays),
+:mod:`~lozells_analysis.stats.domain` (domain means and the tidy estimate frame),
+:mod:`~lozells_analysis.stats.intervals` (one function per proportion interval method, in
+the ``INTERVALS`` registry) and :mod:`~lozells_analysis.stats.glm` (``svyglm``); totals,
+ratios, quantiles and the tests of association come from
+:class:`~lozells_analysis.stats.estimators.DesignEstimators`.
+``SurveyGLMFit`` and ``wilson_score_interval`` are re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from lozells_analysis.exceptions import DesignError, ParameterError
+from lozells_analysis.stats.columns import column, indicator_values, numeric_column
+from lozells_analysis.stats.domain import (
+    ESTIMATE_COLUMNS,
+    DomainEstimates,
+    check_deff,
+    domain_estimates,
+    estimate_frame,
+    group_codes,
+)
+from lozells_analysis.stats.estimators import DesignEstimators
+from lozells_analysis.stats.glm import SurveyGLMFit, survey_glm
+from lozells_analysis.stats.intervals import (
+    INTERVALS,
+    check_level,
+    interval_method,
+    t_quantile,
+    wilson_score_interval,
+)
+from lozells_analysis.stats.reweighting import DesignReweighting
+from lozells_analysis.stats.stages import build_design
+from lozells_analysis.stats.variance import LONELY_PSU, domain_df, variance_by_group
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "ESTIMATE_COLUMNS",
+    "LONELY_PSU",
     "PROPORTION_METHODS",
     "SurveyDesign",
     "SurveyGLMFit",
     "wilson_score_interval",
 ]
 
-#: Interval methods accepted by :meth:`SurveyDesign.proportion`.
-PROPORTION_METHODS = (
-    "logit",
-    "xlogit",
-    "beta",
-    "mean",
-    "wilson",
-    "asin",
-    "likelihood",
-    "wilson_unweighted",
-)
-LONELY_PSU = ("fail", "adjust", "remove", "certainty", "average")
-ESTIMATE_COLUMNS = [
-    "variable",
-    "estimate",
-    "se",
-    "lower_ci",
-    "upper_ci",
-    "level",
-    "method",
-    "deff",
-    "n",
-    "n_eff",
-    "df",
-]
+#: Interval methods accepted by :meth:`SurveyDesign.proportion` (the keys of ``INTERVALS``).
+PROPORTION_METHODS = tuple(INTERVALS)
+
+# Older names, still imported from here by compare.py and scales.py.
+_check_level = check_level
+_t_quantile = t_quantile
 
 
-# --------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------
-def _check_level(level: float) -> float:
-    if not (isinstance(level, int | float) and 0 < float(level) < 1):
-        raise ParameterError(
-            f"level must be a number strictly between 0 and 1 (e.g. 0.95), got {level!r}."
-        )
-    return float(level)
-
-
-def _t_quantile(level: float, df: np.ndarray | float) -> np.ndarray:
-    """Two-sided critical value: qt(1 - (1-level)/2, df); normal where df is infinite."""
-    df = np.asarray(df, dtype=float)
-    q = 1 - (1 - level) / 2
-    with np.errstate(invalid="ignore"):
-        out = np.where(np.isinf(df), stats.norm.ppf(q), stats.t.ppf(q, np.where(df > 0, df, 1)))
-    return np.where(df > 0, out, np.nan)
-
-
-def _expit(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def wilson_score_interval(x: Any, n: Any, level: float = 0.95) -> pd.DataFrame:
-    """Wilson score interval for unweighted counts, as PHEindicatormethods computes it.
-
-    ``lower, upper = (2x + z^2 -/+ z sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2))`` with ``z`` the
-    normal quantile. This is the interval UK public-health indicators (Fingertips,
-    ``phe_proportion``) publish; it never collapses at 0 or ``n`` (at ``x = 0`` the lower
-    limit is 0 and the upper is ``z^2 / (n + z^2)``).
-
-    Parameters
-    ----------
-    x, n : array-like
-        Counts of "yes" and of respondents; ``0 <= x <= n``, ``n > 0``.
-    level : float
-        Confidence level.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``x, n, estimate, lower_ci, upper_ci, level, method``.
-
-    Examples
-    --------
-    >>> wilson_score_interval(10, 50).round(6)[["estimate", "lower_ci", "upper_ci"]]
-       estimate  lower_ci  upper_ci
-    0       0.2  0.112438  0.330371
-    >>> float(wilson_score_interval(0, 20)["upper_ci"].iloc[0].round(6))
-    0.161125
-    """
-    level = _check_level(level)
-    x = np.atleast_1d(np.asarray(x, dtype=float))
-    n = np.atleast_1d(np.asarray(n, dtype=float))
-    if np.any(n <= 0) or np.any(x < 0) or np.any(x > n):
-        raise ParameterError(
-            "wilson_score_interval needs 0 <= x <= n and n > 0 for every count; got "
-            f"x={x.tolist()[:5]}, n={n.tolist()[:5]}."
-        )
-    z = stats.norm.ppf(1 - (1 - level) / 2)
-    root = z * np.sqrt(np.maximum(z**2 + 4 * x * (1 - x / n), 0.0))
-    lower = (2 * x + z**2 - root) / (2 * (n + z**2))
-    upper = (2 * x + z**2 + root) / (2 * (n + z**2))
-    x_b, n_b = np.broadcast_arrays(x, n)
-    return pd.DataFrame(
-        {
-            "x": x_b,
-            "n": n_b,
-            "estimate": x_b / n_b,
-            "lower_ci": np.clip(lower, 0, 1),
-            "upper_ci": np.clip(upper, 0, 1),
-            "level": level,
-            "method": "wilson_unweighted",
-        }
-    )
-
-
-@dataclass
-class SurveyGLMFit:
-    """A design-based GLM fit (what :meth:`SurveyDesign.glm` keeps in ``attrs["model"]``).
-
-    Attributes
-    ----------
-    params, vcov : pandas.Series, pandas.DataFrame
-        Coefficients and their design-based (sandwich) covariance, as ``coef(svyglm)`` and
-        ``vcov(svyglm)``.
-    naive_cov : pandas.DataFrame
-        The model-based ``(X'WX)^-1`` (R's ``naive.cov``).
-    df : int
-        Residual degrees of freedom: design df of the rows used + 1 - number of coefficients.
-    results : statsmodels GLMResults
-        The weighted point fit (its own standard errors are *not* design-based).
-    """
-
-    formula: str
-    family: str
-    params: pd.Series
-    vcov: pd.DataFrame
-    naive_cov: pd.DataFrame
-    df: int
-    n: int
-    results: Any = field(repr=False)
-
-    def __deepcopy__(self, memo: dict) -> SurveyGLMFit:
-        # pandas deep-copies ``attrs`` whenever a frame is derived; the fit is read-only.
-        return self
-
-
-# --------------------------------------------------------------------------------------
-# the design
-# --------------------------------------------------------------------------------------
-class SurveyDesign:
+class SurveyDesign(DesignEstimators, DesignReweighting):
     """A survey design: weights, strata, clusters (PSUs) and finite population corrections.
 
     Parameters
@@ -195,19 +99,24 @@ class SurveyDesign:
         Column of sampling weights (> 0). ``None`` gives every respondent weight 1.
     strata : str or None
         Column of strata. The programme's natural design is stratified by neighbourhood.
-    cluster : str or None
-        Column of PSUs; PSUs are nested in strata (the same id in two strata is two PSUs).
-        ``None``: each respondent is a PSU.
-    fpc : str, float or None
-        Column (or one number) of the population size per stratum (PSUs in the population
-        for a cluster design) or, when every value is at most 1, the sampling fraction.
-        Must be constant within a stratum.
+    cluster : str, list of str or None
+        Column of PSUs, or one column per sampling stage (``["area", "household"]``);
+        PSUs are nested in strata and each stage's units in the units above (the same id
+        in two strata, or two PSUs, is two units). ``None``: each respondent is a PSU.
+    fpc : str, float, list of them, or None
+        One per stage: a column (or number) of the population size (stage 1: PSUs in the
+        stratum's population; stage 2: units in the PSU's population) or, when every value
+        of the stage is at most 1, the sampling fraction; constant within a stratum (stage
+        1) or a unit of the stage above. With an fpc every stage enters the variance
+        (R's multistage variance); without, only the first (ultimate clusters). Without
+        ``weights``, the weights are the product over stages of ``N / n``, as in R.
     lonely_psu : {"fail", "adjust", "remove", "certainty", "average"}
-        What to do with a stratum that has a single PSU, as R's
+        What to do with a stratum that has a single PSU (not a certainty PSU), as R's
         ``options(survey.lonely.psu=)``: ``"fail"`` (default) raises :class:`DesignError`;
         ``"adjust"`` centres that PSU at the grand mean instead of its stratum mean;
         ``"remove"`` and ``"certainty"`` let it contribute nothing; ``"average"`` replaces
-        its contribution by the average of the other strata.
+        its contribution by the average of the other strata present in the domain. At a
+        later stage only ``"adjust"``, ``"remove"`` and ``"certainty"`` can be honoured.
     codebook : Codebook or None
         Used when :meth:`proportion` is given a codebook indicator id rather than a 0/1
         column; loaded lazily with :func:`lozells_analysis.data.codebook.load_codebook` if needed.
@@ -229,8 +138,8 @@ class SurveyDesign:
         data: pd.DataFrame,
         weights: str | None = None,
         strata: str | None = None,
-        cluster: str | None = None,
-        fpc: str | float | None = None,
+        cluster: str | Sequence[str] | None = None,
+        fpc: str | float | Sequence[str | float] | None = None,
         lonely_psu: str = "fail",
         codebook: Any = None,
     ) -> None:
@@ -250,75 +159,23 @@ class SurveyDesign:
         self.lonely_psu = lonely_psu
         self._codebook = codebook
         self._group_cache: dict[tuple, tuple[np.ndarray, pd.DataFrame]] = {}
-        n = len(data)
-        self.n_rows = n
-
-        # weights
-        if weights is None:
-            w = np.ones(n)
-        else:
-            w = self._numeric_column(weights, "weights")
-            bad = ~np.isfinite(w) | (w <= 0)
-            if bad.any():
-                raise DesignError(
-                    f"Weight column {weights!r} has {int(bad.sum())} missing, zero, negative or "
-                    f"infinite values (first at row {data.index[np.argmax(bad)]!r}). Every "
-                    "respondent needs a weight > 0; drop or fix those rows before building "
-                    "the design."
-                )
-        self.w = w
-
-        # strata
-        if strata is None:
-            s_codes = np.zeros(n, dtype=np.int64)
-            s_labels = pd.Index(["(all)"])
-        else:
-            s_codes, s_labels = self._factorize(strata, "strata")
-        self.stratum = s_codes
-        self.strata_labels = s_labels
-        self.n_strata = len(s_labels)
-
-        # PSUs, nested in strata
-        if cluster is None:
-            self.psu_is_row = True
-            self.psu = np.arange(n, dtype=np.int64)
-            self.n_psu_total = n
-            self.psu_stratum = s_codes
-            n_psu_h = np.bincount(s_codes, minlength=self.n_strata)
-        else:
-            self.psu_is_row = False
-            c_codes, c_labels = self._factorize(cluster, "cluster")
-            pair = s_codes * len(c_labels) + c_codes
-            psu, uniq = pd.factorize(pair, sort=True)
-            self.psu = psu.astype(np.int64)
-            self.n_psu_total = len(uniq)
-            self.psu_stratum = (np.asarray(uniq) // len(c_labels)).astype(np.int64)
-            n_psu_h = np.bincount(self.psu_stratum, minlength=self.n_strata)
-        self.n_psu_h = n_psu_h.astype(float)
+        self.n_rows = len(data)
+        parts = build_design(data, weights, strata, cluster, fpc, lonely_psu)
+        self.w = parts.w
+        self.stratum, self.strata_labels = parts.stratum, parts.strata_labels
+        self.n_strata = len(self.strata_labels)
+        self.psu, self.psu_stratum, self.n_psu_h = parts.psu, parts.psu_stratum, parts.n_psu_h
+        self.psu_is_row = not parts.clusters
+        self.n_stages = max(len(parts.clusters), 1)
+        self.n_psu_total = len(self.psu_stratum)
         self.degf = int(self.n_psu_total - self.n_strata)
-
-        # finite population correction: factor (1 - f_h) per stratum
-        self.fpc_factor = self._fpc_factor(fpc)
-
-        lonely = np.flatnonzero(n_psu_h == 1)
-        self.lonely_strata = [self.strata_labels[i] for i in lonely]
-        if len(lonely) and lonely_psu == "fail":
-            names = ", ".join(repr(x) for x in self.lonely_strata[:10])
-            raise DesignError(
-                f"Stratum {names} of {strata!r} has only one PSU, so its variance cannot be "
-                "estimated. Merge it with a similar stratum, or build the design with "
-                "lonely_psu='adjust' (centre it at the grand mean, as R's "
-                "options(survey.lonely.psu='adjust')) or lonely_psu='remove'."
-            )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(
-                n_psu_h > 1, self.fpc_factor * n_psu_h / (n_psu_h - 1), self.fpc_factor
-            )
-        self._scale = scale
-        self._lonely_mask = n_psu_h == 1
+        #: Finite population factor ``1 - f_h`` of each stratum (stage 1).
+        self.fpc_factor = parts.fpc_factor
+        self.lonely_strata = parts.lonely_strata
+        #: Where each row sits in the design, for :mod:`~lozells_analysis.stats.variance`.
+        self.layout = parts.layout
         log.debug("Built %r", self)
 
-    # ----------------------------------------------------------------------------------
     def __repr__(self) -> str:
         return (
             f"SurveyDesign(n={self.n_rows}, strata={self.n_strata}, psus={self.n_psu_total}, "
@@ -326,210 +183,132 @@ class SurveyDesign:
             f"cluster={self.cluster_col!r}, fpc={self.fpc_spec!r})"
         )
 
-    def _column(self, name: str, role: str) -> pd.Series:
-        if name not in self.data.columns:
-            raise DesignError(
-                f"The {role} column {name!r} is not in the data. Columns present: "
-                f"{', '.join(map(str, list(self.data.columns)[:25]))}."
-            )
-        return self.data[name]
-
-    def _numeric_column(self, name: str, role: str) -> np.ndarray:
-        col = self._column(name, role)
-        try:
-            return col.astype("float64").to_numpy(na_value=np.nan)
-        except (TypeError, ValueError) as exc:
-            raise DesignError(
-                f"The {role} column {name!r} must be numeric; it holds {col.dtype} ({exc})."
-            ) from None
-
-    def _factorize(self, name: str, role: str) -> tuple[np.ndarray, pd.Index]:
-        col = self._column(name, role)
-        codes, labels = pd.factorize(col, sort=True)
-        if (codes < 0).any():
-            raise DesignError(
-                f"The {role} column {name!r} has {int((codes < 0).sum())} missing values. "
-                "Every respondent must belong to a stratum and a PSU; fill or drop them."
-            )
-        return codes.astype(np.int64), pd.Index(labels)
-
-    def _fpc_factor(self, fpc: str | float | None) -> np.ndarray:
-        H = self.n_strata
-        if fpc is None:
-            return np.ones(H)
-        if isinstance(fpc, str):
-            vals = self._numeric_column(fpc, "fpc")
-        elif isinstance(fpc, int | float):
-            vals = np.full(self.n_rows, float(fpc))
-        else:
-            raise ParameterError(f"fpc must be a column name, a number or None; got {fpc!r}.")
-        if np.isnan(vals).any() or (vals <= 0).any():
-            raise DesignError(f"fpc {fpc!r} has missing or non-positive values.")
-        lo = np.full(H, np.inf)
-        hi = np.full(H, -np.inf)
-        np.minimum.at(lo, self.stratum, vals)
-        np.maximum.at(hi, self.stratum, vals)
-        if np.any(hi - lo > 1e-9 * np.maximum(1, hi)):
-            bad = self.strata_labels[np.argmax(hi - lo)]
-            raise DesignError(
-                f"fpc {fpc!r} varies within stratum {bad!r}; it must be one population size "
-                "(or sampling fraction) per stratum."
-            )
-        n_h = np.bincount(self.psu_stratum, minlength=H).astype(float)
-        if np.all(vals <= 1):
-            frac = lo
-            pop = n_h / frac
-        elif np.any(vals <= 1):
-            raise DesignError(
-                f"fpc {fpc!r} mixes sampling fractions (<= 1) and population sizes (> 1); "
-                "give one or the other."
-            )
-        else:
-            pop = lo
-        if np.any(pop < n_h - 1e-9):
-            bad = self.strata_labels[np.argmax(n_h - pop)]
-            raise DesignError(
-                f"fpc {fpc!r} gives a population smaller than the sample in stratum {bad!r}; "
-                "for a cluster design give the number of PSUs in the population."
-            )
-        return np.clip((pop - n_h) / pop, 0.0, 1.0)
-
     # ----------------------------------------------------------------------------------
-    # variance core
+    # groups, variables and variance (public for comparisons: compare.group_differences)
     # ----------------------------------------------------------------------------------
-    def _combine_strata(self, per_stratum: np.ndarray) -> np.ndarray:
-        """Sum per-stratum variance contributions (H x ...) applying the lonely-PSU rule."""
-        if self.lonely_psu in ("remove", "certainty"):
-            per_stratum = per_stratum.copy()
-            per_stratum[self._lonely_mask] = 0.0
-        elif self.lonely_psu == "average" and self._lonely_mask.any():
-            ok = ~self._lonely_mask
-            if not ok.any():
-                raise DesignError("Every stratum has one PSU: 'average' has nothing to average.")
-            return per_stratum[ok].sum(axis=0) * self.n_strata / ok.sum()
-        return per_stratum.sum(axis=0)
+    def groups(self, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd.DataFrame]:
+        """The group of each row and the table of groups, for ``by=`` columns.
 
-    def _variance_groups(self, z: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
-        """Linearised variance of G domain estimates at once.
+        Parameters
+        ----------
+        by : str, list of str or None
+            Grouping column(s); ``None`` puts every row in one group.
 
-        ``z`` holds each row's influence value for the one group it belongs to (``g``), 0
-        outside every domain. Returns the variance of each group's estimate (length G).
+        Returns
+        -------
+        g : numpy.ndarray
+            Group code (0 .. G-1) of each row; -1 where a ``by`` value is missing.
+        table : pandas.DataFrame
+            One row per observed combination (sorted), one column per ``by`` column. It is
+            cached on the design: copy it before changing it.
+
+        Examples
+        --------
+        >>> d = SurveyDesign(pd.DataFrame({"g": ["b", "a", "b"]}))
+        >>> g, table = d.groups("g")
+        >>> g.tolist(), table["g"].tolist()
+        ([1, 0, 1], ['a', 'b'])
         """
-        H, G = self.n_strata, n_groups
-        if self.psu_is_row:
-            key = self.stratum * G + g
-            S = np.bincount(key, weights=z, minlength=H * G).reshape(H, G)
-            SS = np.bincount(key, weights=z * z, minlength=H * G).reshape(H, G)
-        else:
-            P = self.n_psu_total
-            key = self.psu * G + g
-            if P * G <= 4 * self.n_rows + 1_000_000:
-                T = np.bincount(key, weights=z, minlength=P * G)
-                A = np.bincount(key, weights=np.abs(z), minlength=P * G)
-                key2 = (self.psu_stratum[:, None] * G + np.arange(G)[None, :]).ravel()
-            else:
-                uniq, inv = np.unique(key, return_inverse=True)
-                T = np.bincount(inv, weights=z)
-                A = np.bincount(inv, weights=np.abs(z))
-                key2 = self.psu_stratum[uniq // G] * G + uniq % G
-            # a PSU holding a whole domain has total exactly 0; drop the rounding residue
-            T = np.where(np.abs(T) <= 1e-12 * A, 0.0, T)
-            S = np.bincount(key2, weights=T, minlength=H * G).reshape(H, G)
-            SS = np.bincount(key2, weights=T * T, minlength=H * G).reshape(H, G)
-        n_h = self.n_psu_h[:, None]
-        centred = SS - np.where(n_h > 1, S * S / n_h, 0.0)  # lonely PSU: centred at 0
-        # PSU totals that are all equal give 0; do not let rounding (SS - S^2/n) leave 1e-34
-        centred = np.where(centred <= 1e-13 * SS, 0.0, centred)
-        per_stratum = self._scale[:, None] * centred
-        return self._combine_strata(per_stratum)
-
-    def _vcov_matrix(self, Z: np.ndarray) -> np.ndarray:
-        """Linearised covariance matrix of k estimates with influence matrix ``Z`` (n x k)."""
-        k = Z.shape[1]
-        H = self.n_strata
-        if self.psu_is_row:
-            T = Z
-            strat = self.stratum
-        else:
-            T = np.zeros((self.n_psu_total, k))
-            np.add.at(T, self.psu, Z)
-            strat = self.psu_stratum
-        out = np.zeros((H, k, k))
-        S = np.zeros((H, k))
-        np.add.at(S, strat, T)
-        n_h = self.n_psu_h
-        mean = np.where(n_h[:, None] > 1, S / np.maximum(n_h, 1)[:, None], 0.0)
-        D = T - mean[strat]
-        for h in range(H):  # H is small (strata); the rows are handled by matrix products
-            Dh = D[strat == h]
-            out[h] = self._scale[h] * (Dh.T @ Dh)
-        return self._combine_strata(out)
-
-    def _domain_df(self, g: np.ndarray, n_groups: int) -> np.ndarray:
-        """Design df of each group: PSUs with a row in it minus strata with a row in it."""
-        G = n_groups
-        inside = g >= 0
-        gg = g[inside]
-        strata_present = (
-            np.bincount(self.stratum[inside] * G + gg, minlength=self.n_strata * G).reshape(
-                self.n_strata, G
-            )
-            > 0
-        ).sum(axis=0)
-        if self.psu_is_row:
-            psus_present = np.bincount(gg, minlength=G)
-        else:
-            P = self.n_psu_total
-            key = self.psu[inside] * G + gg
-            if P * G <= 4 * self.n_rows + 1_000_000:
-                psus_present = (np.bincount(key, minlength=P * G).reshape(P, G) > 0).sum(axis=0)
-            else:
-                psus_present = np.bincount(np.unique(key) % G, minlength=G)
-        return (psus_present - strata_present).astype(float)
-
-    # ----------------------------------------------------------------------------------
-    # groups and variables
-    # ----------------------------------------------------------------------------------
-    def _groups(self, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd.DataFrame]:
-        """Group code per row (-1 when a ``by`` value is missing) and the group key table."""
         if by is None:
             by_cols: tuple[str, ...] = ()
         elif isinstance(by, str):
             by_cols = (by,)
         else:
             by_cols = tuple(by)
-        if by_cols in self._group_cache:
-            return self._group_cache[by_cols]
-        if not by_cols:
-            result = (np.zeros(self.n_rows, dtype=np.int64), pd.DataFrame(index=[0]))
-        else:
+        if by_cols not in self._group_cache:
             for c in by_cols:
-                self._column(c, "by")
-            codes_list, labels_list = [], []
-            for c in by_cols:
-                codes, labels = pd.factorize(self.data[c], sort=True)
-                codes_list.append(codes.astype(np.int64))
-                labels_list.append(labels)
-            combined = np.zeros(self.n_rows, dtype=np.int64)
-            missing = np.zeros(self.n_rows, dtype=bool)
-            for codes, labels in zip(codes_list, labels_list, strict=True):
-                missing |= codes < 0
-                combined = combined * len(labels) + np.maximum(codes, 0)
-            present = np.unique(combined[~missing])
-            g = np.searchsorted(present, combined)
-            g[missing] = -1
-            keys = {}
-            rem = present.copy()
-            for c, labels in zip(reversed(by_cols), reversed(labels_list), strict=True):
-                keys[c] = np.asarray(labels)[rem % len(labels)]
-                rem = rem // len(labels)
-            table = pd.DataFrame({c: keys[c] for c in by_cols})
-            for c in by_cols:
-                if isinstance(self.data[c].dtype, pd.CategoricalDtype):
-                    table[c] = pd.Categorical(table[c], dtype=self.data[c].dtype)
-            result = (g.astype(np.int64), table)
-        self._group_cache[by_cols] = result
-        return result
+                column(self.data, c, "by")
+            self._group_cache[by_cols] = group_codes(self.data, by_cols)
+        return self._group_cache[by_cols]
+
+    def values(self, variable: str, kind: str = "proportion") -> np.ndarray:
+        """The values of a variable as floats, NaN where not answered.
+
+        Parameters
+        ----------
+        variable : str
+            For ``kind="proportion"``, a 0/1 (or boolean) column or a codebook indicator id
+            (the codebook's coding is used); for ``kind="mean"``, a numeric column.
+        kind : {"proportion", "mean"}
+            What the values will be estimated as.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row.
+
+        Examples
+        --------
+        >>> y = pd.array([True, False, None], dtype="boolean")
+        >>> d = SurveyDesign(pd.DataFrame({"y": y, "x": [1, 2.5, 4]}))
+        >>> d.values("y").tolist(), d.values("x", "mean").tolist()
+        ([1.0, 0.0, nan], [1.0, 2.5, 4.0])
+        """
+        if kind == "proportion":
+            return indicator_values(self.data, variable, self._codebook_or_none)
+        if kind == "mean":
+            return numeric_column(self.data, variable, "variable")
+        raise ParameterError(f"kind must be 'proportion' or 'mean'; got {kind!r}.")
+
+    def variance_by_group(
+        self, z: np.ndarray, g: np.ndarray, n_groups: int, present: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Linearised variance of several domain estimates from their influence values.
+
+        Parameters
+        ----------
+        z : numpy.ndarray
+            Each row's influence value for the one group it belongs to; 0 outside every
+            group. For a difference of two domain estimates, ``z_a - z_b`` in one group.
+        g : numpy.ndarray
+            Group code (0 .. n_groups-1) of each row.
+        n_groups : int
+            Number of groups.
+        present : numpy.ndarray of bool, optional
+            The rows in each group's subset (for ``lonely_psu="average"``, which averages
+            over the strata present; default every row, as R's ``svyby(covmat=TRUE)``).
+
+        Returns
+        -------
+        numpy.ndarray
+            The variance of each group's estimate, over the full design (every PSU and
+            stratum, every stage), with the design's fpc and lonely-PSU rule.
+
+        Examples
+        --------
+        The influence values of a mean are ``w (y - mean) / sum(w)``; this gives its variance:
+
+        >>> d = SurveyDesign(pd.DataFrame({"y": [1.0, 0, 1, 0]}))
+        >>> z = (d.data["y"].to_numpy() - 0.5) / 4
+        >>> d.variance_by_group(z, np.zeros(4, dtype=int), 1)
+        array([0.08333333])
+        >>> float(d.mean("y")["se"].iloc[0] ** 2)
+        0.08333333333333333
+        """
+        return variance_by_group(self.layout, z, g, n_groups, present)
+
+    def domain_df(self, g: np.ndarray, n_groups: int) -> np.ndarray:
+        """Design degrees of freedom of each group: its PSUs minus its strata.
+
+        Parameters
+        ----------
+        g : numpy.ndarray
+            Group code (0 .. n_groups-1) of each row, -1 for rows in no group.
+        n_groups : int
+            Number of groups.
+
+        Returns
+        -------
+        numpy.ndarray
+            Per group, the PSUs with a row in it minus the strata with a row in it (floats).
+
+        Examples
+        --------
+        >>> d = SurveyDesign(pd.DataFrame({"s": list("aabb")}), strata="s")
+        >>> d.domain_df(np.array([0, 0, 0, -1]), 1)
+        array([1.])
+        """
+        return domain_df(self.layout, g, n_groups)
 
     @property
     def codebook(self) -> Any:
@@ -544,103 +323,23 @@ class SurveyDesign:
             self._codebook = load_codebook()
         return self._codebook
 
-    def _indicator(self, variable: str) -> np.ndarray:
-        """A 0/1 variable as floats with NaN for missing; codebook coding for item ids."""
-        if variable in self.data.columns:
-            col = self.data[variable]
-            if pd.api.types.is_bool_dtype(col.dtype):
-                return col.astype("float64").to_numpy(na_value=np.nan)
-            if pd.api.types.is_numeric_dtype(col.dtype):
-                y = col.astype("float64").to_numpy(na_value=np.nan)
-                ok = np.isnan(y) | (y == 0) | (y == 1)
-                if ok.all():
-                    return y
-                offending = pd.unique(y[~ok])[:8]
-            else:
-                offending = pd.unique(col.dropna())[:8]
-            if self._codebook is not None or self._codebook_available():
-                if self.codebook.has_indicator(variable):
-                    return self.codebook.indicator_values(self.data, variable).to_numpy(float)
-            raise DesignError(
-                f"Column {variable!r} is not a 0/1 indicator: it holds {list(offending)}. "
-                "Pass a 0/1 (or boolean) column, or a codebook indicator id so the codebook's "
-                "coding is used."
-            )
-        if (self._codebook is not None or self._codebook_available()) and (
-            self.codebook.has_indicator(variable)
-        ):
-            return self.codebook.indicator_values(self.data, variable).to_numpy(float)
-        raise DesignError(
-            f"{variable!r} is neither a column of the data nor a codebook indicator. Columns "
-            f"present: {', '.join(map(str, list(self.data.columns)[:25]))}."
-        )
-
-    def _codebook_available(self) -> bool:
+    def _codebook_or_none(self) -> Any:
+        """The codebook, or None when it cannot be loaded (it only matters for item ids)."""
         try:
-            self.codebook  # noqa: B018 - loads it
-        except Exception as exc:  # a missing codebook only matters for item ids
+            return self.codebook
+        except Exception as exc:
             log.debug("codebook unavailable: %s", exc)
-            return False
-        return True
+            return None
 
     # ----------------------------------------------------------------------------------
     # means and proportions
     # ----------------------------------------------------------------------------------
-    def _domain_stats(
-        self, y: np.ndarray, by: str | Sequence[str] | None, deff: str, df_override: Any = None
-    ) -> dict:
-        """Weighted domain means and their linearised variance, for every group at once."""
-        g_all, table = self._groups(by)
-        G = len(table)
-        inside = (g_all >= 0) & ~np.isnan(y)
-        g = np.where(inside, g_all, 0)
-        wd = np.where(inside, self.w, 0.0)
-        yd = np.where(inside, y, 0.0)
-        n = np.bincount(g, weights=inside, minlength=G)
-        W = np.bincount(g, weights=wd, minlength=G)
-        WY = np.bincount(g, weights=wd * yd, minlength=G)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            est = WY / W
-            resid = np.where(inside, yd - est[g], 0.0)
-            z = wd * resid / np.where(W[g] > 0, W[g], 1.0)
-        var = self._variance_groups(z, g, G)
-        var = np.where(n > 0, var, np.nan)
-        # design effect: SRS variance from the weighted population variance (svyvar)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s2 = np.bincount(g, weights=wd * resid * resid, minlength=G) / W * n / (n - 1)
-            if deff == "replace":
-                vsrs = s2 / n
-            else:
-                vsrs = np.where(W >= n, s2 * (W - n) / (W * n), np.nan)
-            deff_v = var / vsrs
-        design_df = self._domain_df(g_all, G)
-        df = design_df if df_override is None else np.full(G, float(df_override))
-        n_rows = np.bincount(g_all[g_all >= 0], minlength=G).astype(float)
-        return {
-            "table": table,
-            "est": est,
-            "var": var,
-            "n": n,
-            "deff": deff_v,
-            "df": df,
-            "design_df": design_df,
-            "n_rows": n_rows,
-            "W": W,
-            "g": g,
-            "inside": inside,
-            "G": G,
-            "g_all": g_all,
-        }
-
-    def _frame(self, table: pd.DataFrame, variable: str, cols: dict) -> pd.DataFrame:
-        out = table.reset_index(drop=True).copy()
-        out["variable"] = variable
-        for k, v in cols.items():
-            out[k] = v
-        by_cols = list(table.columns)
-        out = out[by_cols + ESTIMATE_COLUMNS]
-        out["n"] = out["n"].astype("int64")
-        return out
+    def _domain_estimates(
+        self, y: np.ndarray, by: str | Sequence[str] | None, deff: str, df: Any
+    ) -> DomainEstimates:
+        """Weighted domain means of ``y`` and their linearised variance, for every group."""
+        g_all, table = self.groups(by)
+        return domain_estimates(self.layout, y, self.w, g_all, table, deff, df)
 
     def mean(
         self,
@@ -685,38 +384,30 @@ class SurveyDesign:
         0  a       2.0  3  2.0
         1  b       5.0  2  2.0
         """
-        level = _check_level(level)
-        deff = self._check_deff(deff)
-        y = self._numeric_column(variable, "variable")
-        st = self._domain_stats(y, by, deff, df)
-        se = np.sqrt(st["var"])
-        t = _t_quantile(level, st["df"])
+        level = check_level(level)
+        deff = check_deff(deff)
+        y = numeric_column(self.data, variable, "variable")
+        st = self._domain_estimates(y, by, deff, df)
+        se = np.sqrt(st.var)
+        t = t_quantile(level, st.df)
         with np.errstate(invalid="ignore", divide="ignore"):
-            n_eff = st["n"] / st["deff"]
-        return self._frame(
-            st["table"],
+            n_eff = st.n / st.deff
+        return estimate_frame(
+            st.table,
             variable,
             {
-                "estimate": st["est"],
+                "estimate": st.est,
                 "se": se,
-                "lower_ci": st["est"] - t * se,
-                "upper_ci": st["est"] + t * se,
+                "lower_ci": st.est - t * se,
+                "upper_ci": st.est + t * se,
                 "level": level,
                 "method": "wald_t",
-                "deff": st["deff"],
-                "n": st["n"],
+                "deff": st.deff,
+                "n": st.n,
                 "n_eff": n_eff,
-                "df": st["df"],
+                "df": st.df,
             },
         )
-
-    @staticmethod
-    def _check_deff(deff: str | bool) -> str:
-        if deff is True or deff == "true":
-            return "true"
-        if deff == "replace":
-            return "replace"
-        raise ParameterError(f"deff must be 'replace' (Kish, default) or 'true'; got {deff!r}.")
 
     def proportion(
         self,
@@ -763,15 +454,14 @@ class SurveyDesign:
         Notes
         -----
         **Estimates of 0 or 1.** Every respondent in the group gave the same answer, so the
-        linearised variance is 0 and the design-based intervals would collapse to a point
-        (R returns a zero-width or NaN interval). Instead the interval is the Clopper-Pearson
-        (Korn-Graubard with ``n_eff = n``, the NCHS convention) interval: at ``p = 0`` it is
-        ``[0, qbeta(1 - a/2, 1, n)]``, at ``p = 1`` it is ``[qbeta(a/2, n, 1), 1]``. ``se``
-        stays 0, ``deff`` is NaN, ``n_eff`` is ``n`` and ``method`` reads
-        ``"<method>+beta_boundary"`` so a table says which rows were handled this way.
-        The same fallback (``[qbeta(a/2, x, n-x+1), qbeta(1-a/2, x+1, n-x)]`` with
-        ``x = p n``) is used for an interior estimate whose variance estimate is 0 (e.g. a
-        group whose respondents all sit in one PSU that holds the whole group).
+        linearised variance is 0 and the design-based intervals would collapse (R returns a
+        point, or NaN for ``"beta"``). Instead the interval is Korn-Graubard at the effective
+        sample size ``n* = n (qt(a/2, m-1) / qt(a/2, df))^2`` (design effect 1, as it cannot
+        be estimated; ``m`` rows in the group, ``df`` its design df): ``[0, qbeta(1 - a/2, 1,
+        n*)]`` at ``p = 0``, ``[qbeta(a/2, n*, 1), 1]`` at ``p = 1``. ``se`` stays 0, ``deff``
+        is NaN, ``n_eff`` is ``n`` and ``method`` reads ``"<method>+beta_boundary"`` so a
+        table says which rows were handled this way. The same interval (``x = p n*``) is
+        used for an interior estimate whose variance estimate is 0.
         ``"wilson_unweighted"`` needs no special case (its interval never collapses).
 
         Examples
@@ -783,161 +473,12 @@ class SurveyDesign:
         0  a      0.75    0.1319    0.9979                beta
         1  b      1.00    0.3976    1.0000  beta+beta_boundary
         """
-        level = _check_level(level)
-        deff = self._check_deff(deff)
-        if method not in PROPORTION_METHODS:
-            raise ParameterError(
-                f"method={method!r} is not one of {', '.join(PROPORTION_METHODS)}."
-            )
-        y = self._indicator(variable)
-        st = self._domain_stats(y, by, deff, df)
-        if method == "wilson_unweighted":
-            return self._proportion_unweighted(y, st, variable, level)
-        p, var, df, n = st["est"], st["var"], st["df"], st["n"]
-        se = np.sqrt(var)
-        alpha = 1 - level
-        t = _t_quantile(level, df)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if method == "mean":
-                lo, hi = p - t * se, p + t * se
-            elif method in ("logit", "xlogit"):
-                eta = np.log(p / (1 - p))
-                se_eta = se / (p * (1 - p))
-                lo, hi = _expit(eta - t * se_eta), _expit(eta + t * se_eta)
-            elif method == "asin":
-                a = np.arcsin(np.sqrt(p))
-                se_a = se / (2 * np.sqrt(p * (1 - p)))
-                lo = np.sin(np.clip(a - t * se_a, 0, np.pi / 2)) ** 2
-                hi = np.sin(np.clip(a + t * se_a, 0, np.pi / 2)) ** 2
-            elif method == "beta":
-                n_eff = p * (1 - p) / var
-                ratio = stats.t.ppf(alpha / 2, np.maximum(st["n_rows"] - 1, 1)) / stats.t.ppf(
-                    alpha / 2, np.where(st["design_df"] > 0, st["design_df"], np.nan)
-                )
-                n_eff = n_eff * ratio**2
-                lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-                hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
-            elif method == "wilson":
-                n_eff = p * (1 - p) / var
-                t2 = t * t
-                centre = p + t2 / (2 * n_eff)
-                half = t * np.sqrt(p * (1 - p) / n_eff + t2 / (4 * n_eff**2))
-                lo = (centre - half) / (1 + t2 / n_eff)
-                hi = (centre + half) / (1 + t2 / n_eff)
-            else:  # likelihood
-                lo, hi = self._likelihood_interval(y, st, level)
-        # p = 0 or 1, or any zero variance estimate: Clopper-Pearson with n_eff = n
-        boundary = (n > 0) & ((p == 0) | (p == 1) | (var == 0))
-        methods = np.full(len(p), method, dtype=object)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            n_eff_out = n / st["deff"]
-        if boundary.any():
-            nb = np.where(boundary, n, 1.0)
-            xb = np.where(boundary, p * n, 0.5)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cp_lo = np.where(xb > 0, stats.beta.ppf(alpha / 2, xb, nb - xb + 1), 0.0)
-                cp_hi = np.where(xb < nb, stats.beta.ppf(1 - alpha / 2, xb + 1, nb - xb), 1.0)
-            lo = np.where(boundary, cp_lo, lo)
-            hi = np.where(boundary, cp_hi, hi)
-            methods[boundary] = f"{method}+beta_boundary"
-            n_eff_out = np.where(boundary, n, n_eff_out)
-        return self._frame(
-            st["table"],
-            variable,
-            {
-                "estimate": p,
-                "se": se,
-                "lower_ci": lo,
-                "upper_ci": hi,
-                "level": level,
-                "method": methods,
-                "deff": st["deff"],
-                "n": n,
-                "n_eff": n_eff_out,
-                "df": df,
-            },
-        )
-
-    def _proportion_unweighted(
-        self, y: np.ndarray, st: dict, variable: str, level: float
-    ) -> pd.DataFrame:
-        G, g, inside = st["G"], st["g"], st["inside"]
-        n = st["n"]
-        x = np.bincount(g, weights=np.where(inside, y, 0.0), minlength=G)
-        ok = n > 0
-        ci = wilson_score_interval(x[ok], n[ok], level)
-        lo = np.full(G, np.nan)
-        hi = np.full(G, np.nan)
-        lo[ok], hi[ok] = ci["lower_ci"].to_numpy(), ci["upper_ci"].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p = x / n
-            se = np.sqrt(p * (1 - p) / n)
-        return self._frame(
-            st["table"],
-            variable,
-            {
-                "estimate": p,
-                "se": se,
-                "lower_ci": lo,
-                "upper_ci": hi,
-                "level": level,
-                "method": "wilson_unweighted",
-                "deff": np.nan,
-                "n": n,
-                "n_eff": n,
-                "df": np.inf,
-            },
-        )
-
-    def _likelihood_interval(
-        self, y: np.ndarray, st: dict, level: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Rao-Scott scaled profile-likelihood interval (R ``svyciprop(method="likelihood")``).
-
-        R profiles the quasibinomial intercept-only ``svyglm`` and reads off where the signed
-        root deviance divided by the dispersion reaches ``qt(a/2, df) * sqrt(lambda)``,
-        ``lambda`` = design variance / model variance of the log-odds. For one proportion
-        this is the root of ``2 KL(p || pi) = q^2 * var * phi / (p(1 - p))``, with ``phi``
-        the design-weighted mean squared Pearson residual of the rescaled-weight fit.
-        R interpolates a spline through profile points; this solves exactly, so the two
-        differ in about the sixth decimal.
-        """
-        p, var, df, G = st["est"], st["var"], st["df"], st["G"]
-        g, inside, g_all = st["g"], st["inside"], st["g_all"]
-        in_group = g_all >= 0
-        wsum_rows = np.bincount(
-            np.where(in_group, g_all, 0), weights=np.where(in_group, self.w, 0.0), minlength=G
-        )
-        n_rows = st["n_rows"]
-        mean_w = wsum_rows / n_rows
-        yd = np.where(inside, y, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pr = (yd - p[g]) ** 2 / (p[g] * (1 - p[g]))
-            wt = np.where(inside, self.w, 0.0)
-            phi = np.bincount(g, weights=wt / mean_w[g] * pr, minlength=G) / (st["n"] - 1)
-            q = _t_quantile(level, df)
-            target = q * q * var * phi / (p * (1 - p)) / 2.0
-        lo = np.full(G, np.nan)
-        hi = np.full(G, np.nan)
-
-        def kl(pi: float, pp: float) -> float:
-            return pp * np.log(pp / pi) + (1 - pp) * np.log((1 - pp) / (1 - pi))
-
-        for i in range(G):  # one root per limit; only for this optional method
-            pp, tg = p[i], target[i]
-            if not (np.isfinite(tg) and 0 < pp < 1 and tg > 0):
-                continue
-            eps = 1e-15
-
-            def f(x: float, pp: float = pp, tg: float = tg) -> float:
-                return kl(x, pp) - tg
-
-            # when even the boundary is inside the likelihood region the limit is 0 (or 1)
-            lo[i] = 0.0 if f(eps) <= 0 else optimize.brentq(f, eps, pp, xtol=1e-14, rtol=1e-14)
-            hi[i] = (
-                1.0 if f(1 - eps) <= 0 else optimize.brentq(f, pp, 1 - eps, xtol=1e-14, rtol=1e-14)
-            )
-        return lo, hi
+        level = check_level(level)
+        deff = check_deff(deff)
+        interval = interval_method(method)  # an unknown method fails before any work
+        y = indicator_values(self.data, variable, self._codebook_or_none)
+        st = self._domain_estimates(y, by, deff, df)
+        return estimate_frame(st.table, variable, interval(st, level).columns(st.n, level))
 
     # ----------------------------------------------------------------------------------
     # GLM
@@ -974,113 +515,23 @@ class SurveyDesign:
         Returns
         -------
         pandas.DataFrame
-            ``term, estimate, se, statistic, lower_ci, upper_ci, p_value, df, level``.
-            ``result.attrs["model"]`` is the :class:`SurveyGLMFit` (coefficients, design
-            covariance, model-based covariance, the statsmodels fit).
+            One row per model term: ``variable`` (the term, e.g. ``Intercept``, ``wave``,
+            ``C(gender)[T.Man]``), ``estimate, se, lower_ci, upper_ci, level, method, n, df,
+            statistic, p_value``; ``method`` is ``"svyglm quasibinomial"`` or ``"svyglm
+            gaussian"`` and ``n`` the number of rows used. ``result.attrs["model"]`` is the
+            :class:`SurveyGLMFit` (coefficients, design covariance, model-based covariance,
+            the statsmodels fit).
 
         Examples
         --------
         >>> df = pd.DataFrame({"y": [0, 1, 0, 1, 1, 1, 0, 1], "x": [1.0, 2, 3, 4, 5, 6, 1, 2],
         ...                    "s": list("aabbaabb")})
         >>> res = SurveyDesign(df, strata="s").glm("y ~ x", family="binomial")
-        >>> res[["term", "df"]]
-                term  df
-        0  Intercept   5
-        1          x   5
+        >>> res[["variable", "method", "n", "df"]]
+            variable                method  n  df
+        0  Intercept  svyglm quasibinomial  8   5
+        1          x  svyglm quasibinomial  8   5
         >>> round(float(res.attrs["model"].params["x"]), 6)
         1.187363
         """
-        import patsy  # type: ignore[import-untyped]  # patsy ships no type information
-        import statsmodels.api as sm
-
-        level = _check_level(level)
-        if family not in ("binomial", "gaussian"):
-            raise ParameterError(f"family must be 'binomial' or 'gaussian'; got {family!r}.")
-        data = self.data
-        lhs = formula.split("~", 1)[0].strip()
-        if family == "binomial" and lhs in data.columns:
-            y_ind = self._indicator(lhs)
-            data = data.assign(**{lhs: y_ind})
-        elif family == "binomial" and lhs not in data.columns:
-            data = data.assign(**{lhs: self._indicator(lhs)})
-        # patsy reads numpy dtypes only: pandas' nullable columns (the survey's Int8 codes,
-        # Float64, boolean) become float64 with NaN, which NA_action="drop" then drops.
-        nullable = [
-            c
-            for c in data.columns
-            if isinstance(data[c].dtype, pd.api.extensions.ExtensionDtype)
-            and pd.api.types.is_numeric_dtype(data[c].dtype)
-        ]
-        if nullable:
-            data = data.assign(**{c: data[c].astype("float64") for c in nullable})
-        try:
-            y_df, X_df = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
-        except patsy.PatsyError as exc:
-            raise DesignError(f"Cannot build the model matrix of {formula!r}: {exc}") from None
-        if not data.index.is_unique:
-            raise DesignError("The data's index must be unique to fit a GLM; reset_index().")
-        if subset is not None:
-            mask = np.asarray(subset, dtype=bool)
-            if mask.shape != (self.n_rows,):
-                raise ParameterError(f"subset must have one value per row ({self.n_rows}).")
-            keep = y_df.index.isin(data.index[mask])
-            y_df, X_df = y_df[keep], X_df[keep]
-        rows = data.index.get_indexer(y_df.index)
-        used = np.zeros(self.n_rows, dtype=bool)
-        used[rows] = True
-        y = y_df.iloc[:, 0].to_numpy(float)
-        X = X_df.to_numpy(float)
-        w = self.w[rows]
-        wr = w / self.w[rows].mean()
-        if family == "binomial":
-            if not np.all((y == 0) | (y == 1)):
-                raise DesignError(f"The outcome of {formula!r} must be 0/1 for family binomial.")
-            fam = sm.families.Binomial()
-        else:
-            fam = sm.families.Gaussian()
-        model = sm.GLM(y, X, family=fam, var_weights=wr)
-        res = model.fit(tol=1e-14, maxiter=200)
-        beta = np.asarray(res.params)
-        eta = X @ beta
-        mu = fam.link.inverse(eta)
-        dmu = fam.link.inverse_deriv(eta)
-        vmu = fam.variance(mu)
-        work_w = wr * dmu * dmu / vmu
-        A = X.T @ (X * work_w[:, None])
-        Ainv = np.linalg.inv(A)
-        score = X * (wr * (y - mu) * dmu / vmu)[:, None]
-        Z = np.zeros((self.n_rows, X.shape[1]))
-        Z[rows] = score @ Ainv
-        V = self._vcov_matrix(Z)
-        se = np.sqrt(np.diag(V))
-        g_used = np.where(used, 0, -1)
-        df = int(self._domain_df(g_used, 1)[0]) + 1 - X.shape[1]
-        tq = float(_t_quantile(level, df))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            tstat = beta / se
-        pval = 2 * stats.t.sf(np.abs(tstat), df) if df > 0 else np.full(len(beta), np.nan)
-        terms = list(X_df.columns)
-        out = pd.DataFrame(
-            {
-                "term": terms,
-                "estimate": beta,
-                "se": se,
-                "statistic": tstat,
-                "lower_ci": beta - tq * se,
-                "upper_ci": beta + tq * se,
-                "p_value": pval,
-                "df": df,
-                "level": level,
-            }
-        )
-        out.attrs["model"] = SurveyGLMFit(
-            formula=formula,
-            family=family,
-            params=pd.Series(beta, index=terms),
-            vcov=pd.DataFrame(V, index=terms, columns=terms),
-            naive_cov=pd.DataFrame(Ainv, index=terms, columns=terms),
-            df=df,
-            n=int(used.sum()),
-            results=res,
-        )
-        return out
+        return survey_glm(self, formula, family=family, level=level, subset=subset)

@@ -1,5 +1,12 @@
-"""Disclosure control and reliability flags for published tables.
+"""Disclosure control: the small-cell rule, personal data, and reliability flags.
 
+The project's rules for what may be published live here, once; everything that applies
+them (the tables of :mod:`lozells_analysis.present`, the quotes of
+:func:`lozells_analysis.stats.qualitative.quotes`, the report scan
+:mod:`lozells_analysis.reports.scan`) imports them from here.
+
+* :data:`DEFAULT_MIN_N` and :func:`is_small` — the small-cell rule: no published figure may
+  rest on fewer than 10 respondents.
 * :func:`suppress` — primary suppression of any row based on fewer than ``min_n``
   respondents, and secondary suppression so a suppressed cell cannot be worked back from a
   published total (within each slice of ``secondary_by``, if exactly one cell is suppressed
@@ -7,29 +14,79 @@
 * :func:`round_counts` — counts to the nearest 5 (halves away from zero).
 * :func:`flag_reliability` — "interpret with caution" when the effective sample size is
   under 30 or the interval is wider than 20 percentage points.
+* :data:`PERSONAL_DATA` — the patterns of personal data (respondent ids, emails, UK phone
+  numbers, UK postcodes); :func:`redact` removes them and names from a quote;
+  :func:`load_redaction_list` reads the names that must never be published.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from lozells_analysis import paths as project_paths
 from lozells_analysis.exceptions import ParameterError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["flag_reliability", "round_counts", "suppress"]
+__all__ = [
+    "DEFAULT_MIN_N",
+    "EMAIL",
+    "PERSONAL_DATA",
+    "PHONE",
+    "POSTCODE",
+    "RESPONDENT_ID",
+    "flag_reliability",
+    "is_small",
+    "load_redaction_list",
+    "name_pattern",
+    "redact",
+    "round_counts",
+    "suppress",
+]
 
 DEFAULT_VALUE_COLUMNS = ("estimate", "se", "lower_ci", "upper_ci", "deff", "n_eff")
+
+#: The small-cell rule: no published figure may rest on fewer respondents than this.
+DEFAULT_MIN_N = 10
+
+
+@overload
+def is_small(n: float, min_n: int = DEFAULT_MIN_N) -> bool: ...
+@overload
+def is_small(n: npt.NDArray[Any], min_n: int = DEFAULT_MIN_N) -> npt.NDArray[np.bool_]: ...
+def is_small(
+    n: float | npt.NDArray[Any], min_n: int = DEFAULT_MIN_N
+) -> bool | npt.NDArray[np.bool_]:
+    """Whether a count of ``n`` respondents is too small to publish (the small-cell rule).
+
+    A count is small when it is under ``min_n`` (default :data:`DEFAULT_MIN_N`, 10); an
+    array of counts gives an array of flags. Zero is small too: a table suppresses an empty
+    cell with the others, while the report scan, looking for disclosures, skips zeros (an
+    empty cell identifies no one).
+
+    Examples
+    --------
+    >>> is_small(9), is_small(10), is_small(4, min_n=5)
+    (True, False, True)
+    >>> is_small(np.array([0, 9, 10, 250])).tolist()
+    [True, True, False, False]
+    """
+    if isinstance(n, np.ndarray):
+        return np.less(n, min_n)
+    return bool(n < min_n)
 
 
 def suppress(
     table: pd.DataFrame,
-    min_n: int = 10,
+    min_n: int = DEFAULT_MIN_N,
     n_col: str = "n",
     value_columns: Sequence[str] | None = None,
     secondary_by: str | Sequence[str] | None = None,
@@ -79,16 +136,8 @@ def suppress(
         raise ParameterError(f"min_n must be at least 1; got {min_n}.")
     out = table.copy()
     n = out[n_col].to_numpy(dtype=float)
-    primary = np.nan_to_num(n, nan=0.0) < min_n
-    secondary = np.zeros(len(out), dtype=bool)
-    if secondary_by is not None:
-        keys = [secondary_by] if isinstance(secondary_by, str) else list(secondary_by)
-        codes = out.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-        for code in np.unique(codes):  # slices: a handful of neighbourhoods
-            idx = np.flatnonzero(codes == code)
-            if primary[idx].sum() == 1 and len(idx) > 1:
-                candidates = idx[~primary[idx]]
-                secondary[candidates[np.argmin(n[candidates])]] = True
+    primary = is_small(np.nan_to_num(n, nan=0.0), min_n)
+    secondary = _secondary(out, n, primary, secondary_by)
     cols = (
         list(value_columns)
         if value_columns is not None
@@ -108,6 +157,27 @@ def suppress(
     if hide.any():
         log.info("suppressed %d of %d rows (%d secondary)", hide.sum(), len(out), secondary.sum())
     return out
+
+
+def _secondary(
+    table: pd.DataFrame,
+    n: npt.NDArray[np.float64],
+    primary: npt.NDArray[np.bool_],
+    secondary_by: str | Sequence[str] | None,
+) -> npt.NDArray[np.bool_]:
+    """Secondary suppression: in each slice of ``secondary_by`` with exactly one
+    primary-suppressed cell, the unsuppressed cell with the smallest ``n``."""
+    secondary = np.zeros(len(table), dtype=bool)
+    if secondary_by is None:
+        return secondary
+    keys = [secondary_by] if isinstance(secondary_by, str) else list(secondary_by)
+    codes = table.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    for code in np.unique(codes):  # slices: a handful of neighbourhoods
+        idx = np.flatnonzero(codes == code)
+        if primary[idx].sum() == 1 and len(idx) > 1:
+            candidates = idx[~primary[idx]]
+            secondary[candidates[np.argmin(n[candidates])]] = True
+    return secondary
 
 
 def round_counts(values: Any, base: int = 5) -> Any:
@@ -174,3 +244,218 @@ def flag_reliability(
     out["interpret_with_caution"] = small | wide
     out["reliability_note"] = notes
     return out
+
+
+# --- personal data ------------------------------------------------------------------------------
+# One set of patterns, used both to redact quotes (redact) and to scan rendered reports
+# (lozells_analysis.reports.scan). Each errs on the side of matching too much.
+
+#: A respondent identifier: ``LC`` and seven digits (the survey's format).
+RESPONDENT_ID = re.compile(r"(?<![A-Za-z0-9])LC\d{7}(?!\d)")
+#: An email address (``j.o'neil+lc@example.org.uk``).
+EMAIL = re.compile(r"(?<![\w.%+-])[\w%+-][\w.%+'’-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+#: A UK phone number: ``+44`` (with an optional ``(0)`` or ``0``) or ``0``, then 9-10 more
+#: digits with spaces, dots, hyphens or brackets between them (07700 900123, 07700900123,
+#: 0121 496 1234, 020 7946 0000, (0113) 496-0000, +44 (0)7700 900 123). Not a decimal
+#: (``0.0123456789``), nor digits inside a longer number, a word or a hexadecimal hash.
+PHONE = re.compile(
+    r"(?<![\w.,+])(?:\+\s?44\s?(?:\(0\)\s?|0\s?)?|\(?0)\d(?:[\s.\-()]{0,2}\d){8,9}"
+    r"(?!\w|[.,]\d)"
+)
+#: A UK postcode, in any case, the space optional: B19 4AB, SW1A 1AA, b6 7nx, GIR 0AA.
+POSTCODE = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR)\s?\d[ABD-HJLNP-UW-Z]{2}"
+    r"(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+#: The patterns of personal data, by the kind of finding the report scan names them.
+PERSONAL_DATA: dict[str, re.Pattern[str]] = {
+    "respondent-id": RESPONDENT_ID,
+    "email": EMAIL,
+    "phone": PHONE,
+    "postcode": POSTCODE,
+}
+
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sister|Father|Auntie|Uncle|Rev)\.?"
+_NAME_WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
+_NAME = rf"(?:{_TITLE}\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}"
+# Words that start a sentence or name an institution, never a person on their own.
+_NOT_NAMES = {
+    "I",
+    "The",
+    "They",
+    "She",
+    "He",
+    "We",
+    "You",
+    "It",
+    "My",
+    "Our",
+    "Your",
+    "Their",
+    "His",
+    "Her",
+    "This",
+    "That",
+    "There",
+    "Then",
+    "Everyone",
+    "Nobody",
+    "Someone",
+    "Somebody",
+    "People",
+    "Nobody's",
+    "And",
+    "But",
+    "So",
+    "If",
+    "When",
+    "Mum",
+    "Dad",
+    "Council",
+    "NHS",
+    "Doctor",
+    "Nurse",
+    "GP",
+    "Hospital",
+    "Surgery",
+    "Reception",
+    "Receptionist",
+    "Staff",
+    "Everybody",
+    "Anyone",
+    "Anybody",
+    "One",
+    "Some",
+    "Another",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Yesterday",
+    "Today",
+}
+_CUE_BEFORE = re.compile(
+    r"(?i:\b(my name is|my name's|i am called|i'm called|call me|this is|ask|tell|speak to|"
+    r"talk to|contact|ring|phone|email|message|neighbour|friend|"
+    r"husband|wife|son|daughter|sister|brother|mother|father|cousin))\s+(" + _NAME + r")"
+)
+_CUE_AFTER = re.compile(
+    r"(?<![\w])(" + _NAME + r")(?=\s+(?:said|says|told|tells|reckons|thinks|mentioned|asked|"
+    r"explained|agreed|from the|at the centre|who lives|lives)\b)"
+)
+_TITLED = re.compile(rf"\b{_TITLE}\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?")
+
+
+def _name_sub(match: re.Match[str], group: int) -> str:
+    name = match.group(group)
+    words = name.split()
+    if words[0].rstrip(".") in _NOT_NAMES and not re.fullmatch(_TITLE, words[0]):
+        return match.group(0)
+    whole = match.group(0)
+    start = match.start(group) - match.start(0)
+    return whole[:start] + "[name]" + whole[start + len(name) :]
+
+
+def redact(text: object) -> str:
+    """Remove personal data from a quote: names, UK phone numbers, emails, postcodes.
+
+    Emails become ``[email]``, phone numbers ``[phone]``, postcodes ``[postcode]``; a name is
+    recognised by a title (Mr, Mrs, Ms, Miss, Dr, ...) or by a cue around it ("my name is
+    ...", "ask ...", "... said") and becomes ``[name]``. Redaction errs on the side of
+    removing too much: a capitalised word after a cue is treated as a name.
+
+    Examples
+    --------
+    >>> redact("Ring 0121 496 0123 or +44 (0)7700 900 456, or Dr Halloran said so.")
+    'Ring [phone] or [phone], or [name] said so.'
+    >>> redact("They said the surgery is closed.")
+    'They said the surgery is closed.'
+    >>> redact(None)
+    ''
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
+        return ""
+    s = str(text)
+    s = EMAIL.sub("[email]", s)
+    s = PHONE.sub("[phone]", s)
+    s = POSTCODE.sub("[postcode]", s)
+    s = _TITLED.sub("[name]", s)
+    s = _CUE_BEFORE.sub(lambda m: _name_sub(m, 2), s)
+    s = _CUE_AFTER.sub(lambda m: _name_sub(m, 1), s)
+    s = re.sub(r"\[name\](?:\s+\[name\])+", "[name]", s)
+    return s
+
+
+def name_pattern(name: str) -> re.Pattern[str]:
+    """A pattern for one name of a redaction list: whole words, any whitespace between them.
+
+    Examples
+    --------
+    >>> bool(name_pattern("Amira Khatun").search("ask Amira\\n  Khatun"))
+    True
+    >>> bool(name_pattern("Amira Khatun").search("Amira Khatunova"))
+    False
+    """
+    words = r"\s+".join(re.escape(word) for word in name.split())
+    return re.compile(rf"(?<!\w){words}(?!\w)")
+
+
+def load_redaction_list(paths: Iterable[str | Path] | None = None) -> list[str]:
+    """The names that must never be published, read from redaction lists.
+
+    A redaction list is a plain text file (UTF-8) kept beside the data it belongs to, one
+    name per line; ``#`` starts a comment, and blank lines are ignored. By default both
+    ``data/raw/redaction_list.txt`` (the data owner's list for the real data, which git
+    ignores) and ``data/synthetic/redaction_list.txt`` (written by the synthetic generator
+    with the names it planted) are read, and a default file that does not exist is skipped.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path, optional
+        The lists to read instead of the default ones; each must exist.
+
+    Returns
+    -------
+    list of str
+        The names, in file order, each once.
+
+    Raises
+    ------
+    ParameterError
+        If a list named in ``paths`` does not exist.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     listing = Path(folder) / "redaction_list.txt"
+    ...     _ = listing.write_text("# names\\nAmira Khatun\\n\\nDr Halloran  # a GP\\n")
+    ...     load_redaction_list([listing])
+    ['Amira Khatun', 'Dr Halloran']
+    """
+    if paths is None:
+        candidates = [p for p in project_paths.redaction_list_paths() if p.is_file()]
+        if not candidates:
+            log.warning(
+                "no redaction list found (looked for %s): no names will be looked for",
+                ", ".join(str(p) for p in project_paths.redaction_list_paths()),
+            )
+    else:
+        candidates = [Path(p) for p in paths]
+        missing = [str(p) for p in candidates if not p.is_file()]
+        if missing:
+            raise ParameterError(
+                f"Redaction list not found: {', '.join(missing)}. A redaction list is a text "
+                "file with one name per line (# starts a comment)."
+            )
+    names: dict[str, None] = {}
+    for path in candidates:
+        for line in path.read_text(encoding="utf-8-sig").splitlines():
+            name = " ".join(line.split("#", 1)[0].split())
+            if name:
+                names[name] = None
+    return list(names)

@@ -18,18 +18,14 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from lozells_analysis.data.qualitative import Code, CodingFrame, load_coding_frame
 from lozells_analysis.exceptions import ParameterError, SurveyDataError
-from lozells_analysis.paths import data_dir
+from lozells_analysis.stats.disclosure import is_small, redact
 
 log = logging.getLogger(__name__)
 
@@ -43,55 +39,6 @@ __all__ = [
     "quotes",
     "redact",
 ]
-
-
-# --- the coding frame -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Code:
-    id: str
-    label: str
-    stage: str | None = None  # barriers: "access" (getting in) or "within" (once in)
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class CodingFrame:
-    """The codes of ``data/qualitative_codes.yaml``: ``barriers`` and ``themes``."""
-
-    barriers: dict[str, Code]
-    themes: dict[str, Code]
-
-    def frame(self, kind: str) -> dict[str, Code]:
-        if kind not in ("barriers", "themes"):
-            raise ParameterError(f"kind must be 'barriers' or 'themes', got {kind!r}.")
-        return self.barriers if kind == "barriers" else self.themes
-
-
-@functools.cache
-def _load_coding_frame(path: str) -> CodingFrame:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-
-    def parse(section: str) -> dict[str, Code]:
-        return {
-            k: Code(k, v["label"], v.get("stage"), v.get("description"))
-            for k, v in (raw.get(section) or {}).items()
-        }
-
-    return CodingFrame(parse("barriers"), parse("themes"))
-
-
-def load_coding_frame(path: str | Path | None = None) -> CodingFrame:
-    """Read the coding frame (default ``data/qualitative_codes.yaml``).
-
-    Examples
-    --------
-    >>> cf = load_coding_frame()
-    >>> cf.barriers["gp_appointment"].label, cf.barriers["waiting_times"].stage
-    ('Getting a GP appointment', 'within')
-    >>> list(cf.themes)
-    ['connected', 'welcomed', 'belonging', 'celebrated', 'supported']
-    """
-    return _load_coding_frame(str(path or data_dir() / "qualitative_codes.yaml"))
 
 
 # --- counting -----------------------------------------------------------------------------------
@@ -136,11 +83,94 @@ def explode_codes(
     return long.reset_index(drop=True)
 
 
+def _as_key(value: object) -> tuple:
+    """A group key as a tuple (pandas gives a bare value when grouping by one column)."""
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _check_by(excerpts: pd.DataFrame, keys: list[str], by: object) -> None:
+    """Refuse ``by`` columns that the excerpts do not have."""
+    missing = [c for c in keys if c not in excerpts.columns]
+    if missing:
+        raise ParameterError(
+            f"by={by!r}: {', '.join(map(repr, missing))} not a column of the excerpts; "
+            f"columns: {', '.join(excerpts.columns)}."
+        )
+
+
+def _excerpt_counts(
+    excerpts: pd.DataFrame, long: pd.DataFrame, keys: list[str]
+) -> tuple[dict[tuple, int], dict[tuple, int]]:
+    """Excerpts per group, and excerpts per (group..., code), keyed by tuples."""
+    if keys:
+        per_group = excerpts.groupby(keys, observed=True, sort=True)["excerpt_id"].nunique()
+        totals = {_as_key(g): int(t) for g, t in per_group.items()}
+        per_code = long.groupby(keys + ["code"], observed=True)["excerpt_id"].nunique()
+        counts = {_as_key(k): int(v) for k, v in per_code.items()}
+    else:
+        totals = {(): int(excerpts["excerpt_id"].nunique())}
+        per_code = long.groupby("code")["excerpt_id"].nunique()
+        counts = {(k,): int(v) for k, v in per_code.items()}
+    return totals, counts
+
+
+def _frequency_rows(
+    totals: dict[tuple, int],
+    counts: dict[tuple, int],
+    order: list[str],
+    keys: list[str],
+    codes: dict[str, Code],
+    kind: str,
+    min_n: int,
+) -> list[dict[str, object]]:
+    """One record per group and code: share, count and label, hidden when the group is small."""
+    rows = []
+    for g, total in totals.items():
+        small = is_small(total, min_n)
+        for c in order:
+            n = counts.get((*g, c), 0)
+            rec: dict[str, object] = dict(zip(keys, g, strict=True))
+            rec.update(
+                variable=c,
+                estimate=np.nan if small or total == 0 else n / total,
+                n=total,
+                label=codes[c].label,
+            )
+            if kind == "barriers":
+                rec["stage"] = codes[c].stage
+            rec.update(n_excerpts=np.nan if small else n, suppressed=small)
+            rows.append(rec)
+    return rows
+
+
+def _add_share_intervals(out: pd.DataFrame, level: float) -> None:
+    """Add the Wilson interval, binomial se and the schema's ``level, method, df`` in place."""
+    from lozells_analysis.stats.design import wilson_score_interval
+
+    out["lower_ci"] = np.nan
+    out["upper_ci"] = np.nan
+    ok = out["estimate"].notna().to_numpy()
+    if ok.any():
+        ci = wilson_score_interval(
+            out.loc[ok, "n_excerpts"].astype(float).to_numpy(),
+            out.loc[ok, "n"].astype(float).to_numpy(),
+            level,
+        )
+        out.loc[ok, "lower_ci"] = ci["lower_ci"].to_numpy()
+        out.loc[ok, "upper_ci"] = ci["upper_ci"].to_numpy()
+    p = out["estimate"].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["se"] = np.sqrt(p * (1 - p) / out["n"])
+    out["level"] = level
+    out["method"] = "share of excerpts (Wilson score, unweighted)"
+    out["df"] = np.inf
+
+
 def code_frequencies(
     excerpts: pd.DataFrame,
     column: str = "codes",
     kind: str = "barriers",
-    by: str | None = None,
+    by: str | list[str] | tuple[str, ...] | None = None,
     min_n: int = 1,
     coding_frame: CodingFrame | None = None,
     level: float = 0.95,
@@ -153,8 +183,9 @@ def code_frequencies(
 
     Parameters
     ----------
-    by : str, optional
-        A column of ``excerpts`` (e.g. ``"ward"``); shares are then of that group's excerpts.
+    by : str or list of str, optional
+        Column(s) of ``excerpts`` (e.g. ``"ward"``); shares are then of that group's
+        excerpts.
     min_n : int
         Groups with fewer excerpts than this are ``suppressed`` (count and share hidden),
         so that a small group's comments cannot be traced to the few people in it.
@@ -162,79 +193,42 @@ def code_frequencies(
     Returns
     -------
     DataFrame
-        ``[by,] code, label, [stage,] n_excerpts, group_excerpts, percent, lower_ci,
-        upper_ci, suppressed``, every
-        code of the frame listed (zero counts included), most frequent first overall.
+        In the library's schema: the ``by`` columns, then ``variable`` (the code's id),
+        ``estimate`` (the share of the group's excerpts raising the code, 0-1), ``se``
+        (binomial, ``sqrt(p(1 - p) / n)``), ``lower_ci, upper_ci, level``, ``method``
+        (``"share of excerpts (Wilson score, unweighted)"``), ``n`` (the group's excerpts),
+        ``df`` (infinite: normal quantiles); then ``label, [stage,] n_excerpts`` (excerpts
+        raising the code) and ``suppressed``. Every code of the frame is listed (zero counts
+        included), most frequent first overall.
 
     Examples
     --------
     >>> ex = pd.DataFrame({"excerpt_id": list("abc"),
     ...                    "codes": ["trust;waiting_times", "trust", "gp_appointment"]})
     >>> f = code_frequencies(ex)
-    >>> f[["code", "n_excerpts", "percent"]].head(3).round(3)
-                 code  n_excerpts  percent
-    0           trust           2    0.667
-    1  gp_appointment           1    0.333
-    2   waiting_times           1    0.333
+    >>> f[["variable", "n_excerpts", "n", "estimate"]].head(3).round(3)
+             variable  n_excerpts  n  estimate
+    0           trust           2  3     0.667
+    1  gp_appointment           1  3     0.333
+    2   waiting_times           1  3     0.333
     """
     from lozells_analysis.data.selection import check_min_n
+    from lozells_analysis.stats.schema import by_columns, tidy
 
     min_n = check_min_n(min_n)
     cf = coding_frame or load_coding_frame()
     codes = cf.frame(kind)
     long = explode_codes(excerpts, column, kind, cf)
-    keys = [by] if by else []
-    if by and by not in excerpts.columns:
-        raise ParameterError(
-            f"by={by!r} is not a column of the excerpts; columns: {', '.join(excerpts.columns)}."
-        )
-    if by:
-        totals = excerpts.groupby(by, observed=True, sort=True)["excerpt_id"].nunique()
-        groups = list(totals.index)
-    else:
-        totals = pd.Series({None: excerpts["excerpt_id"].nunique()})
-        groups = [None]
-    counts = (
-        long.groupby(keys + ["code"], observed=True)["excerpt_id"].nunique()
-        if keys
-        else long.groupby("code")["excerpt_id"].nunique()
-    )
+    keys = by_columns(by)
+    _check_by(excerpts, keys, by)
+    totals, counts = _excerpt_counts(excerpts, long, keys)
     overall = long.groupby("code")["excerpt_id"].nunique().reindex(list(codes), fill_value=0)
     order = list(overall.sort_values(ascending=False, kind="stable").index)
-    rows = []
-    for g in groups:
-        total = int(totals.loc[g])
-        for c in order:
-            n = int(counts.get((g, c) if by else c, 0))
-            rec = {by: g} if by else {}
-            rec.update(code=c, label=codes[c].label)
-            if kind == "barriers":
-                rec["stage"] = codes[c].stage
-            small = total < min_n
-            rec.update(
-                n_excerpts=np.nan if small else n,
-                group_excerpts=total,
-                percent=np.nan if small or total == 0 else n / total,
-                suppressed=small,
-            )
-            rows.append(rec)
-    out = pd.DataFrame(rows)
-    from lozells_analysis.stats.design import wilson_score_interval
-
-    out["lower_ci"] = np.nan
-    out["upper_ci"] = np.nan
-    ok = out["percent"].notna().to_numpy()
-    if ok.any():
-        ci = wilson_score_interval(
-            out.loc[ok, "n_excerpts"].astype(float).to_numpy(),
-            out.loc[ok, "group_excerpts"].astype(float).to_numpy(),
-            level,
-        )
-        out.loc[ok, "lower_ci"] = ci["lower_ci"].to_numpy()
-        out.loc[ok, "upper_ci"] = ci["upper_ci"].to_numpy()
-    out["estimate"] = out["percent"]
+    out = pd.DataFrame(_frequency_rows(totals, counts, order, keys, codes, kind, min_n))
+    _add_share_intervals(out, level)
+    out["n"] = out["n"].astype("int64")
     out["n_excerpts"] = out["n_excerpts"].astype("Int64")
-    return out
+    return tidy(out, keys)
 
 
 def co_occurrence(
@@ -266,129 +260,6 @@ def co_occurrence(
         m = m.rename(index=names, columns=names)
     m.index.name = m.columns.name = None
     return m
-
-
-# --- redaction ----------------------------------------------------------------------------------
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-# UK phone numbers: +44 or 0, then 9-10 more digits with optional spaces, dots, hyphens or
-# brackets between them (07700 900123, 0121 496 1234, 020 7946 0000, +44 (0)7700 900 123).
-_PHONE = re.compile(r"(?<![\w+])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)(?:[\s.\-()]{0,2}\d){9,10}(?!\d)")
-# UK postcodes (outward code, space optional, inward code), e.g. B19 4AB, SW1A 1AA, b6 7nx.
-_POSTCODE = re.compile(
-    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE
-)
-_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sister|Father|Auntie|Uncle|Rev)\.?"
-_NAME_WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
-_NAME = rf"(?:{_TITLE}\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}"
-# Words that start a sentence or name an institution, never a person on their own.
-_NOT_NAMES = {
-    "I",
-    "The",
-    "They",
-    "She",
-    "He",
-    "We",
-    "You",
-    "It",
-    "My",
-    "Our",
-    "Your",
-    "Their",
-    "His",
-    "Her",
-    "This",
-    "That",
-    "There",
-    "Then",
-    "Everyone",
-    "Nobody",
-    "Someone",
-    "Somebody",
-    "People",
-    "Nobody's",
-    "And",
-    "But",
-    "So",
-    "If",
-    "When",
-    "Mum",
-    "Dad",
-    "Council",
-    "NHS",
-    "Doctor",
-    "Nurse",
-    "GP",
-    "Hospital",
-    "Surgery",
-    "Reception",
-    "Receptionist",
-    "Staff",
-    "Everybody",
-    "Anyone",
-    "Anybody",
-    "One",
-    "Some",
-    "Another",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Yesterday",
-    "Today",
-}
-_CUE_BEFORE = re.compile(
-    r"(?i:\b(my name is|my name's|i am called|i'm called|call me|this is|ask|tell|speak to|"
-    r"talk to|contact|ring|phone|email|message|neighbour|friend|"
-    r"husband|wife|son|daughter|sister|brother|mother|father|cousin))\s+(" + _NAME + r")"
-)
-_CUE_AFTER = re.compile(
-    r"(?<![\w])(" + _NAME + r")(?=\s+(?:said|says|told|tells|reckons|thinks|mentioned|asked|"
-    r"explained|agreed|from the|at the centre|who lives|lives)\b)"
-)
-_TITLED = re.compile(rf"\b{_TITLE}\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?")
-
-
-def _name_sub(match: re.Match, group: int) -> str:
-    name = match.group(group)
-    words = name.split()
-    if words[0].rstrip(".") in _NOT_NAMES and not re.fullmatch(_TITLE, words[0]):
-        return match.group(0)
-    whole = match.group(0)
-    start = match.start(group) - match.start(0)
-    return whole[:start] + "[name]" + whole[start + len(name) :]
-
-
-def redact(text: object) -> str:
-    """Remove personal data from a quote: names, UK phone numbers, emails, postcodes.
-
-    Emails become ``[email]``, phone numbers ``[phone]``, postcodes ``[postcode]``; a name is
-    recognised by a title (Mr, Mrs, Ms, Miss, Dr, ...) or by a cue around it ("my name is
-    ...", "ask ...", "... said") and becomes ``[name]``. Redaction errs on the side of
-    removing too much: a capitalised word after a cue is treated as a name.
-
-    Examples
-    --------
-    >>> redact("Ring 0121 496 0123 or +44 (0)7700 900 456, or Dr Halloran said so.")
-    'Ring [phone] or [phone], or [name] said so.'
-    >>> redact("They said the surgery is closed.")
-    'They said the surgery is closed.'
-    >>> redact(None)
-    ''
-    """
-    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
-        return ""
-    s = str(text)
-    s = _EMAIL.sub("[email]", s)
-    s = _PHONE.sub("[phone]", s)
-    s = _POSTCODE.sub("[postcode]", s)
-    s = _TITLED.sub("[name]", s)
-    s = _CUE_BEFORE.sub(lambda m: _name_sub(m, 2), s)
-    s = _CUE_AFTER.sub(lambda m: _name_sub(m, 1), s)
-    s = re.sub(r"\[name\](?:\s+\[name\])+", "[name]", s)
-    return s
 
 
 def quotes(

@@ -6,7 +6,8 @@
   (``reverse`` items, whose code 1 is the most positive, are turned round).
 * :func:`collective_control` — the five component scores of collective control (0-100) and
   the overall index, each pro-rated when at least half its items are answered.
-* :func:`cronbach_alpha` — Cronbach's alpha, unweighted or weighted, with Feldt's interval.
+* :func:`cronbach_alpha` — Cronbach's alpha, unweighted or weighted, with Feldt's interval,
+  as a one-row estimate table in the library's schema (:mod:`lozells_analysis.stats.schema`).
 * :func:`ons4_band` — ONS4 personal well-being bands with the published thresholds
   (life satisfaction, worthwhile, happiness: Low 0-4, Medium 5-6, High 7-8, Very high 9-10;
   anxiety: Very low 0-1, Low 2-3, Medium 4-5, High 6-10).
@@ -25,6 +26,7 @@ from scipy import stats
 from lozells_analysis.data.codebook import COMPONENTS  # the five NEF components, in order
 from lozells_analysis.exceptions import ParameterError
 from lozells_analysis.stats.design import _check_level
+from lozells_analysis.stats.schema import tidy
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ __all__ = [
 
 
 def _cb(codebook: Any) -> Any:
+    """The codebook given, or the project's own when none is."""
     if codebook is not None:
         return codebook
     from lozells_analysis.data.codebook import load_codebook
@@ -145,10 +148,42 @@ def collective_control(
 
 
 def _weighted_cov(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The weighted covariance matrix of the columns of ``x`` (weights normalised)."""
     w = w / w.sum()
     mu = w @ x
     d = x - mu
     return (d * w[:, None]).T @ d
+
+
+def _complete_cases(
+    data: pd.DataFrame, cols: list, weights: str | Sequence[float] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The items and weights of the respondents who answered every item (weight > 0)."""
+    x = data[cols].astype("float64").to_numpy(na_value=np.nan)
+    if weights is None:
+        w = np.ones(len(data))
+    elif isinstance(weights, str):
+        w = data[weights].to_numpy(float)
+    else:
+        w = np.asarray(weights, dtype=float)
+    ok = ~np.isnan(x).any(axis=1) & np.isfinite(w) & (w > 0)
+    return x[ok], w[ok]
+
+
+def _item_covariance(x: np.ndarray, w: np.ndarray, weighted: bool) -> tuple[np.ndarray, float]:
+    """The items' covariance matrix and the sample size behind it (Kish's when weighted)."""
+    if not weighted:
+        return np.cov(x, rowvar=False, ddof=1), float(len(x))
+    return _weighted_cov(x, w), w.sum() ** 2 / (w**2).sum()
+
+
+def _feldt_interval(alpha: float, n_eff: float, k: int, level: float) -> tuple[float, float]:
+    """Feldt's (1965) interval for alpha: F on ``n_eff - 1`` and ``(n_eff - 1)(k - 1)`` df."""
+    a = 1 - level
+    d1, d2 = n_eff - 1, (n_eff - 1) * (k - 1)
+    lower = 1 - (1 - alpha) * stats.f.ppf(1 - a / 2, d1, d2)
+    upper = 1 - (1 - alpha) * stats.f.ppf(a / 2, d1, d2)
+    return lower, upper
 
 
 def cronbach_alpha(
@@ -156,6 +191,7 @@ def cronbach_alpha(
     items: Sequence[str] | None = None,
     weights: str | Sequence[float] | None = None,
     level: float = 0.95,
+    variable: str | None = None,
 ) -> pd.DataFrame:
     """Cronbach's alpha of a set of items, unweighted or survey-weighted, with an interval.
 
@@ -165,57 +201,65 @@ def cronbach_alpha(
     ``1 - (1 - alpha) * F(1 - a/2; n - 1, (n - 1)(k - 1))`` and ``1 - (1 - alpha) *
     F(a/2; ...)``, with ``n`` the Kish effective sample size when weighted.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent.
+    items : list of str, optional
+        The scale's items (default every column but ``weights``).
+    weights : str or array-like, optional
+        Column (or values) of survey weights.
+    level : float
+        Confidence level of the Feldt interval.
+    variable : str, optional
+        The scale's name, for the ``variable`` column (default the items joined by "+").
+
     Returns
     -------
     pandas.DataFrame
-        ``alpha, lower_ci, upper_ci, level, method, n, n_eff, k, weighted``.
+        One row: ``variable, estimate, se, lower_ci, upper_ci, level, method, n, df, n_eff,
+        k, weighted``. ``estimate`` is alpha; ``method`` is ``"Cronbach's alpha
+        (weighted)"`` or ``"Cronbach's alpha (unweighted)"`` (the interval is Feldt's in
+        both); ``se`` and ``df`` are NaN (Feldt's interval uses an F distribution on
+        ``n_eff - 1`` and ``(n_eff - 1)(k - 1)`` df, not a standard error); ``n`` is the
+        respondents who answered every item.
 
     Examples
     --------
     >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
-    >>> cronbach_alpha(d)[["alpha", "n", "k"]].round(4)
-        alpha  n  k
-    0  0.9538  5  3
+    >>> cronbach_alpha(d, variable="abc")[["variable", "estimate", "n", "k"]].round(4)
+      variable  estimate  n  k
+    0      abc    0.9538  5  3
     """
     level = _check_level(level)
     cols = list(items) if items is not None else [c for c in data.columns if c != weights]
     if len(cols) < 2:
         raise ParameterError("Cronbach's alpha needs at least two items.")
-    x = data[cols].astype("float64").to_numpy(na_value=np.nan)
-    if weights is None:
-        w = np.ones(len(data))
-    elif isinstance(weights, str):
-        w = data[weights].to_numpy(float)
-    else:
-        w = np.asarray(weights, dtype=float)
-    ok = ~np.isnan(x).any(axis=1) & np.isfinite(w) & (w > 0)
-    x, w = x[ok], w[ok]
+    x, w = _complete_cases(data, cols, weights)
     n, k = len(x), len(cols)
     if n < 2:
         raise ParameterError("Cronbach's alpha needs at least two complete respondents.")
-    if weights is None:
-        cov = np.cov(x, rowvar=False, ddof=1)
-        n_eff = float(n)
-    else:
-        cov = _weighted_cov(x, w)
-        n_eff = w.sum() ** 2 / (w**2).sum()
+    weighted = weights is not None
+    cov, n_eff = _item_covariance(x, w, weighted)
     alpha = k / (k - 1) * (1 - np.trace(cov) / cov.sum())
-    a = 1 - level
-    d1, d2 = n_eff - 1, (n_eff - 1) * (k - 1)
-    lower = 1 - (1 - alpha) * stats.f.ppf(1 - a / 2, d1, d2)
-    upper = 1 - (1 - alpha) * stats.f.ppf(a / 2, d1, d2)
-    return pd.DataFrame(
-        {
-            "alpha": [alpha],
-            "lower_ci": [lower],
-            "upper_ci": [upper],
-            "level": [level],
-            "method": ["feldt"],
-            "n": [n],
-            "n_eff": [n_eff],
-            "k": [k],
-            "weighted": [weights is not None],
-        }
+    lower, upper = _feldt_interval(alpha, n_eff, k, level)
+    return tidy(
+        pd.DataFrame(
+            {
+                "variable": [variable if variable is not None else "+".join(map(str, cols))],
+                "estimate": [alpha],
+                "se": [np.nan],
+                "lower_ci": [lower],
+                "upper_ci": [upper],
+                "level": [level],
+                "method": [f"Cronbach's alpha ({'weighted' if weighted else 'unweighted'})"],
+                "n": [n],
+                "df": [np.nan],
+                "n_eff": [n_eff],
+                "k": [k],
+                "weighted": [weighted],
+            }
+        )
     )
 
 

@@ -6,12 +6,19 @@
   of the difference (waves share PSUs, so the covariance is kept).
 * :func:`fingertips_trend` — the Fingertips recent-trend marker: chi-squared test for trend
   in proportions over the latest five points, significant at 99.8%.
+
+:func:`linear_trend` and :func:`wave_change` return estimate tables in the library's schema
+(:mod:`lozells_analysis.stats.schema`). :func:`fingertips_trend` is a test on a handful of
+published counts, not an estimator: it has no estimate, interval or standard error to put in
+that schema, so it returns a plain ``dict`` (``statistic, p_value, direction, marker,
+periods``).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,30 +28,134 @@ from scipy import stats
 from lozells_analysis.exceptions import ParameterError
 from lozells_analysis.stats.compare import group_differences
 from lozells_analysis.stats.design import SurveyDesign
+from lozells_analysis.stats.schema import by_columns, tidy
 
 log = logging.getLogger(__name__)
 
-__all__ = ["fingertips_trend", "linear_trend", "wave_change"]
+__all__ = ["as_years", "fingertips_trend", "linear_trend", "wave_change"]
+
+
+def _trend_groups(data: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, np.ndarray | None]]:
+    """Each group's key (a tuple) and row mask; one group of every row (no mask) without keys."""
+    if not keys:
+        return [((), None)]
+    index = data.groupby(keys, observed=True, sort=True, dropna=True).indices
+    groups: list[tuple[tuple, np.ndarray | None]] = []
+    for key, rows in index.items():
+        in_group = np.zeros(len(data), dtype=bool)
+        in_group[rows] = True
+        groups.append((key if isinstance(key, tuple) else (key,), in_group))
+    return groups
+
+
+def _trend_record(fit: pd.DataFrame, variable: str, level: float) -> dict[str, Any]:
+    """The wave slope of a fitted trend model as a schema row, with its odds ratio and test."""
+    term = fit.iloc[1]
+    return {
+        "variable": variable,
+        "estimate": term["estimate"],
+        "se": term["se"],
+        "lower_ci": term["lower_ci"],
+        "upper_ci": term["upper_ci"],
+        "level": level,
+        "method": "svyglm logistic trend",
+        "n": fit.attrs["model"].n,
+        "df": term["df"],
+        "odds_ratio": np.exp(term["estimate"]),
+        "odds_ratio_lower_ci": np.exp(term["lower_ci"]),
+        "odds_ratio_upper_ci": np.exp(term["upper_ci"]),
+        "statistic": term["statistic"],
+        "p_value": term["p_value"],
+    }
+
+
+def as_years(values: Any) -> np.ndarray:
+    """Times as numbers: dates become years since the earliest (days / 365.25).
+
+    Parameters
+    ----------
+    values : array-like
+        Dates (datetimes, ``datetime.date`` or ISO strings) or numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        Numbers as they are; dates as ``(date - earliest date) / 365.25 days``; NaN missing.
+
+    Examples
+    --------
+    >>> as_years(["2016-03-01", "2017-03-01", "2019-03-01"]).round(4).tolist()
+    [0.0, 0.9993, 2.9979]
+    >>> as_years([1, 2.5, 4]).tolist()
+    [1.0, 2.5, 4.0]
+    """
+    col = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.astype(float).to_numpy()
+    try:
+        when = pd.to_datetime(col)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"times must be dates or numbers; got {list(col[:3])}.") from exc
+    return ((when - when.min()) / pd.Timedelta(days=365.25)).to_numpy(dtype=float)
+
+
+def _timed(design: SurveyDesign, wave: str, times: Any) -> tuple[SurveyDesign, str]:
+    """The design (with a time column when ``times`` is given) and the column to regress on."""
+    if times is None:
+        return design, wave
+    data = design.data
+    if isinstance(times, str):
+        if times not in data.columns:
+            raise ParameterError(f"times column {times!r} is not in the data.")
+        t = as_years(data[times])
+    else:  # {wave: date or number}
+        mapped = data[wave].map(dict(times))
+        unknown = sorted(set(data[wave].dropna()) - set(dict(times)), key=str)
+        if unknown:
+            raise ParameterError(f"times gives no date for wave(s) {unknown[:10]}.")
+        t = as_years(mapped)
+    timed = copy.copy(design)  # same design, one more column: the real time of each row
+    timed.data = data.assign(_trend_time=t)
+    timed._group_cache = {}
+    return timed, "_trend_time"
 
 
 def linear_trend(
     design: SurveyDesign,
     variable: str,
     wave: str = "wave",
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     level: float = 0.95,
+    times: str | Mapping[Any, Any] | None = None,
+    min_points: int | None = None,
 ) -> pd.DataFrame:
     """Design-based logistic test for a linear trend over waves.
 
     Fits ``variable ~ wave`` (wave as a number) with :meth:`SurveyDesign.glm`, in each
     group of ``by`` as a domain of the full design.
 
+    Parameters
+    ----------
+    by : str or list of str, optional
+        Grouping column(s): one fit per observed combination (rows with a missing group
+        value are left out).
+    times : str or mapping, optional
+        The real spacing of the waves, instead of the wave numbers: a column of interview
+        dates (or numeric times), or ``{wave: date}``. Dates become years since the first,
+        so the slope is per year.
+    min_points : int, optional
+        Fingertips' rule (``min_points=5``): a group with fewer distinct time points gets
+        ``direction`` "cannot be calculated".
+
     Returns
     -------
     pandas.DataFrame
-        One row per group: ``slope`` (log-odds per wave), ``se``, ``odds_ratio`` per wave
-        with ``lower_ci``/``upper_ci`` (odds-ratio scale), ``p_value``, ``df``, ``n``,
-        ``direction`` ("increasing", "decreasing" or "no significant trend" at 1 - level).
+        One row per group: the group columns, then ``variable, estimate, se, lower_ci,
+        upper_ci, level, method, n, df`` with ``estimate`` the slope in log-odds per wave
+        (``lower_ci``/``upper_ci`` on that scale) and ``method`` ``"svyglm logistic
+        trend"``; then ``odds_ratio`` per wave with ``odds_ratio_lower_ci`` /
+        ``odds_ratio_upper_ci``, ``statistic`` (t), ``p_value`` and ``direction``
+        ("increasing", "decreasing" or "no significant trend" at 1 - level).
 
     Examples
     --------
@@ -58,41 +169,38 @@ def linear_trend(
     data = design.data
     if wave not in data.columns:
         raise ParameterError(f"wave column {wave!r} is not in the data.")
-    groups: list[tuple[Any, np.ndarray | None]]
-    if by is None:
-        groups = [(None, None)]
-    else:
-        keys = data[by]
-        groups = [(k, (keys == k).to_numpy()) for k in pd.unique(keys.dropna())]
-        groups.sort(key=lambda kv: kv[0])
-    rows = []
-    formula = f"{variable} ~ {wave}"
-    for key, mask in groups:  # one model per group: a handful of neighbourhoods
+    keys = by_columns(by)
+    missing = [c for c in keys if c not in data.columns]
+    if missing:
+        raise ParameterError(f"by column(s) {missing} not in the data.")
+    records = []
+    design, time = _timed(design, wave, times)
+    formula = f"{variable} ~ {time}"
+    for key, mask in _trend_groups(data, keys):  # one model per group: a few neighbourhoods
         fit = design.glm(formula, family="binomial", level=level, subset=mask)
-        term = fit.iloc[1]
-        rows.append(
-            {
-                **({by: key} if by is not None else {}),
-                "variable": variable,
-                "slope": term["estimate"],
-                "se": term["se"],
-                "odds_ratio": np.exp(term["estimate"]),
-                "lower_ci": np.exp(term["lower_ci"]),
-                "upper_ci": np.exp(term["upper_ci"]),
-                "p_value": term["p_value"],
-                "df": term["df"],
-                "n": fit.attrs["model"].n,
-                "level": level,
-            }
+        records.append(
+            {**dict(zip(keys, key, strict=True)), **_trend_record(fit, variable, level)}
         )
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(records)
     sig = out["p_value"] < 1 - level
     out["direction"] = np.where(
-        sig & (out["slope"] > 0),
+        sig & (out["estimate"] > 0),
         "increasing",
-        np.where(sig & (out["slope"] < 0), "decreasing", "no significant trend"),
+        np.where(sig & (out["estimate"] < 0), "decreasing", "no significant trend"),
     )
-    return out
+    if min_points is not None:
+        groups = _trend_groups(data, keys)
+        few = [_points(design, variable, time, mask) < min_points for _, mask in groups]
+        out.loc[np.array(few, dtype=bool), "direction"] = "cannot be calculated"
+    return tidy(out, keys)
+
+
+def _points(design: SurveyDesign, variable: str, time: str, mask: np.ndarray | None) -> int:
+    """Distinct time points among the rows of a group that answered ``variable``."""
+    answered = ~np.isnan(design.values(variable, "proportion"))
+    if mask is not None:
+        answered &= mask
+    return int(design.data.loc[answered, time].nunique())
 
 
 def wave_change(
@@ -105,17 +213,18 @@ def wave_change(
 ) -> pd.DataFrame:
     """Wave-on-wave change: each wave minus the previous one, with its design-based interval.
 
-    Returns the table of :func:`~lozells_analysis.stats.compare.group_differences` with
-    ``group_1`` the later wave and ``group_2`` the earlier one.
+    Returns the table of :func:`~lozells_analysis.stats.compare.group_differences`
+    (``estimate`` the change, ``method`` ``"difference of proportions (design-based,
+    Taylor)"``) with ``group_1`` the later wave and ``group_2`` the earlier one.
 
     Examples
     --------
     >>> df = pd.DataFrame({"wave": [1] * 4 + [2] * 4 + [3] * 4,
     ...                    "y": [0, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0]})
-    >>> wave_change(SurveyDesign(df), "y")[["group_1", "group_2", "difference"]]
-       group_1  group_2  difference
-    0        2        1        0.25
-    1        3        2        0.25
+    >>> wave_change(SurveyDesign(df), "y")[["group_1", "group_2", "estimate"]]
+       group_1  group_2  estimate
+    0        2        1      0.25
+    1        3        2      0.25
     """
     waves = sorted(pd.unique(design.data[wave].dropna()))
     pairs = list(zip(waves[1:], waves[:-1], strict=True))
@@ -131,14 +240,20 @@ def fingertips_trend(
     polarity: str | None = None,
     points: int = 5,
     level: float = 0.998,
+    times: Sequence[Any] | None = None,
 ) -> dict:
     """Fingertips recent-trend marker: chi-squared test for trend over the latest points.
 
-    Uses the latest ``points`` periods (5, as Fingertips). With ``t`` the period number,
+    Uses the latest ``points`` periods (5, as Fingertips; never fewer: Fingertips' rule is
+    that a trend needs at least five points). With ``t`` the period number (or, given
+    ``times``, the real time of each period: dates become years since the first),
     ``p = sum(x) / sum(n)``: ``X^2 = [sum x_i (t_i - tbar)]^2 / (p (1 - p) sum n_i (t_i -
     tbar)^2)`` with ``tbar = sum n_i t_i / sum n_i``, on 1 df. Significant when
     ``p_value < 1 - level`` (99.8% by default). For a weighted survey pass ``x = estimate *
     n_eff`` and ``n = n_eff``.
+
+    A test on published counts rather than an estimator, so it returns a ``dict``, not an
+    estimate table in the library's schema.
 
     Returns
     -------
@@ -158,6 +273,11 @@ def fingertips_trend(
     ns = np.asarray(n, dtype=float)
     if xs.shape != ns.shape:
         raise ParameterError("x and n must have one value per period.")
+    if points < 5:
+        raise ParameterError(f"points={points}: Fingertips' rule: a trend needs at least 5.")
+    when = None if times is None else as_years(times)
+    if when is not None and when.shape != xs.shape:
+        raise ParameterError("times must have one value per period.")
     labels = list(periods) if periods is not None else list(range(1, len(xs) + 1))
     if len(xs) < points:
         return {
@@ -168,7 +288,7 @@ def fingertips_trend(
             "periods": labels,
         }
     xs, ns, labels = xs[-points:], ns[-points:], labels[-points:]
-    t = np.arange(1, points + 1, dtype=float)
+    t = np.arange(1, points + 1, dtype=float) if when is None else when[-points:]
     p = xs.sum() / ns.sum()
     tbar = (ns * t).sum() / ns.sum()
     num = ((xs - ns * p) * (t - tbar)).sum()  # = sum x_i (t_i - tbar)

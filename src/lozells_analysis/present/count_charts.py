@@ -1,0 +1,188 @@
+"""Charts of counts and distributions: code frequencies, co-occurrence, histograms.
+
+* :func:`frequency_chart` — horizontal bars of how often each code was raised;
+* :func:`heatmap` — a labelled heatmap (e.g. codes raised together);
+* :func:`histogram` — e.g. of the survey weights, with labelled marks.
+
+These draw counts and shares that are not sample estimates, so no interval is drawn. Each
+returns a :class:`~matplotlib.figure.Figure` in the house style
+(:mod:`~lozells_analysis.present.plot_style`) with its description in ``fig.lozells_alt``;
+:mod:`lozells_analysis.present.plots` re-exports them and shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from lozells_analysis.present.plot_style import (
+    MAX_WIDTH_IN,
+    OKABE_ITO,
+    _describe,
+    _join,
+    _new_figure,
+    _pct_axis,
+    _style,
+    _suppressed,
+    _wrap,
+)
+from lozells_analysis.present.tables import format_interval, format_number
+
+__all__ = ["frequency_chart", "heatmap", "histogram"]
+
+
+def frequency_chart(
+    table: pd.DataFrame,
+    category: str,
+    value: str = "estimate",
+    hue: str | None = None,
+    xlabel: str = "Share of excerpts",
+    percent: bool = True,
+    title: str = "",
+) -> Figure:
+    """Horizontal bars of how often each code was raised (optionally split by ``hue``).
+
+    ``table`` is e.g. :func:`lozells_analysis.stats.qualitative.code_frequencies`: ``value``
+    (default ``estimate``) is a share 0-1 when ``percent`` (shown as a percentage) or a
+    count. Qualitative counts are not a sample estimate, so no interval is drawn;
+    suppressed rows (``suppressed`` true) are left blank and labelled.
+    """
+    cats = list(pd.unique(table[category]))
+    hues = list(pd.unique(table[hue])) if hue else [None]
+    alt_parts = []
+    with _style():
+        fig, axes = _new_figure(8.0, max(2.4, 0.32 * len(cats) * max(1, len(hues) * 0.5) + 1.4))
+        ax = axes[0, 0]
+        h = 0.8 / len(hues)
+        sup = _suppressed(table)
+        for k, lev in enumerate(hues):
+            m = (table[hue] == lev).to_numpy() if hue else np.ones(len(table), bool)
+            sub = table[m]
+            ys = [cats.index(c) - 0.4 + h * (k + 0.5) for c in sub[category]]
+            vals = np.where(sup[m], 0.0, sub[value].astype(float).fillna(0).to_numpy())
+            ax.barh(
+                ys,
+                vals,
+                height=h * 0.95,
+                color=OKABE_ITO[k % len(OKABE_ITO)],
+                label=str(lev) if hue else None,
+            )
+            for y, v, s, c in zip(ys, vals, sup[m], sub[category], strict=True):
+                shown = (
+                    "suppressed"
+                    if s
+                    else (format_interval(v, None, None) if percent else format_number(v, 0))
+                )
+                if len(hues) <= 3:
+                    ax.text(v, y, f" {shown}", va="center", fontsize=7.5)
+                alt_parts.append(f"{c}{', ' + str(lev) if hue else ''} {shown}")
+        ax.set_yticks(range(len(cats)), [_wrap(c, 40) for c in cats])
+        ax.invert_yaxis()
+        ax.set_xlabel(xlabel)
+        if percent:
+            _pct_axis(ax)
+            ax.set_xlim(0, max(0.05, float(np.nanmax(table[value].astype(float))) * 1.2))
+        if title:
+            ax.set_title(title, loc="left")
+        if hue:
+            fig.legend(
+                loc="outside lower center", ncol=min(4, len(hues)), frameon=False, fontsize=8
+            )
+    _describe(
+        fig,
+        f"Bar chart of {xlabel.lower()} by {category.replace('_', ' ')}: "
+        + _join(alt_parts)
+        + ".",
+    )
+    return fig
+
+
+def heatmap(
+    matrix: pd.DataFrame,
+    xlabel: str = "",
+    ylabel: str = "",
+    value_label: str = "Number of excerpts",
+    title: str = "",
+    mask_diagonal: bool = True,
+) -> Figure:
+    """A labelled heatmap (e.g. how often two codes were raised together).
+
+    Uses the sequential, colour-blind-safe ``cividis`` map, with each cell's number written
+    in it; labels on both axes come from the frame's index and columns. For a square
+    co-occurrence matrix the diagonal (each code on its own) is left blank by default, so
+    that the colour scale shows the pairs.
+    """
+    n = max(matrix.shape)
+    with _style():
+        fig, axes = _new_figure(min(MAX_WIDTH_IN, 2.5 + 0.55 * n), 1.8 + 0.45 * n)
+        ax = axes[0, 0]
+        square = matrix.shape[0] == matrix.shape[1] and list(matrix.index) == list(matrix.columns)
+        mask = np.eye(len(matrix), dtype=bool) if (mask_diagonal and square) else None
+        sns.heatmap(
+            matrix.astype(float),
+            ax=ax,
+            cmap="cividis",
+            annot=True,
+            fmt=".0f",
+            mask=mask,
+            annot_kws={"fontsize": 7},
+            linewidths=0.5,
+            linecolor="white",
+            cbar_kws={"label": value_label, "shrink": 0.7},
+            square=False,
+        )
+        ax.set_xticklabels(
+            [_wrap(t.get_text(), 22) for t in ax.get_xticklabels()], rotation=90, fontsize=8
+        )
+        ax.set_yticklabels(
+            [_wrap(t.get_text(), 40) for t in ax.get_yticklabels()], rotation=0, fontsize=8
+        )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title, loc="left")
+    stacked = matrix.where(np.triu(np.ones(matrix.shape, bool), 1)).stack().dropna()
+    top = stacked.sort_values(ascending=False).head(5)
+    pairs = "; ".join(f"{a} with {b} {int(v)}" for (a, b), v in top.items())
+    _describe(
+        fig,
+        f"Heatmap of {value_label.lower()} for {matrix.shape[0]} by "
+        f"{matrix.shape[1]} categories. Most frequent pairs: {pairs}.",
+    )
+    return fig
+
+
+def histogram(
+    values: pd.Series | np.ndarray,
+    xlabel: str,
+    ylabel: str = "Respondents",
+    bins: int = 30,
+    title: str = "",
+    marks: Mapping[str, float] | None = None,
+) -> Figure:
+    """A histogram (e.g. of survey weights), with optional labelled vertical marks."""
+    v = pd.Series(values, dtype=float).dropna()
+    with _style():
+        fig, axes = _new_figure(7.5, 3.2)
+        ax = axes[0, 0]
+        sns.histplot(v, bins=bins, ax=ax, color=OKABE_ITO[0], edgecolor="white")
+        for k, (label, x) in enumerate((marks or {}).items()):
+            ax.axvline(x, color=OKABE_ITO[(k + 1) % 8], ls="--", lw=1.5, label=label)
+        if marks:
+            ax.legend(frameon=False, fontsize=8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title, loc="left")
+    q = v.quantile([0, 0.25, 0.5, 0.75, 1]).to_numpy()
+    _describe(
+        fig,
+        f"Histogram of {xlabel.lower()} for {len(v):,} values: minimum "
+        f"{q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
+        f"quartile {q[3]:.2f}, maximum {q[4]:.2f}.",
+    )
+    return fig

@@ -1,0 +1,194 @@
+"""Data-quality tables for notebook 01: response counts, item non-response, weighting.
+
+The only descriptions among the notebooks' tables that the statistics modules do not make:
+
+* :func:`response_counts` (with small cells suppressed) and :func:`count_table`, its wide
+  text form;
+* :func:`item_nonresponse` — the share of each item answered, "don't know", refused, blank;
+* :func:`weighting_effect` — Kish's design effect due to weighting and the effective sample
+  size, overall and per group;
+* :func:`validation_summary` — what the checks on loading found.
+
+:mod:`lozells_analysis.present.summaries` re-exports them, so notebooks call
+``summaries.response_counts(...)`` and so on as for every other table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lozells_analysis.data.codebook import Codebook, load_codebook
+from lozells_analysis.stats import disclosure
+from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.schema import by_columns
+
+__all__ = [
+    "count_table",
+    "item_nonresponse",
+    "response_counts",
+    "validation_summary",
+    "weighting_effect",
+]
+
+
+def response_counts(
+    survey: pd.DataFrame,
+    rows: str = "neighbourhood",
+    columns: str = "wave",
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Number of responses in each cell of ``rows`` by ``columns``, tidy, with cells under
+    ``min_n`` suppressed (and a second cell in the same row, so none can be worked back)."""
+    counts = survey.groupby([rows, columns], observed=True).size().rename("n").reset_index()
+    return disclosure.suppress(counts, min_n=min_n, secondary_by=rows)
+
+
+def count_table(
+    counts: pd.DataFrame,
+    rows: str = "neighbourhood",
+    columns: str = "wave",
+    labels: dict | None = None,
+) -> pd.DataFrame:
+    """The tidy counts of :func:`response_counts` as a wide table of text ("suppressed")."""
+    c = counts.copy()
+    c["cell"] = [
+        ("suppressed" if s else f"{int(n):,}")
+        for n, s in zip(c["n"], c["suppressed"], strict=True)
+    ]
+    if labels:
+        c[columns] = c[columns].map(lambda v: labels.get(v, v))
+    wide = c.pivot(index=rows, columns=columns, values="cell")
+    wide.columns.name = None
+    return wide.fillna("-")
+
+
+def item_nonresponse(
+    survey: pd.DataFrame, codebook: Codebook | None = None, domains: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """For each survey item: the share answered, "don't know", refused, and left blank.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"trust_people": pd.array([1, 8, 9, None], dtype="Int8"),
+    ...                    "life_satisfaction": [7.0, 88, 99, None]})
+    >>> item_nonresponse(df)[["item", "answered", "dont_know", "refused", "blank"]]
+                    item  answered  dont_know  refused  blank
+    0       trust_people      0.25       0.25     0.25   0.25
+    1  life_satisfaction      0.25       0.25     0.25   0.25
+    """
+    cb = codebook or load_codebook()
+    rows = []
+    for item in cb.items.values():
+        if item.id not in survey.columns or (domains and item.domain not in domains):
+            continue
+        codes = cb.codes_of(survey[item.id], item)
+        n = len(codes)
+        dk = [c for c, lab in item.labels.items() if lab == "Don't know"]
+        ref = [c for c, lab in item.labels.items() if lab in ("Refused", "Prefer not to say")]
+        blank = np.isnan(codes)
+        is_dk = np.isin(codes, dk)
+        is_ref = np.isin(codes, ref)
+        rows.append(
+            {
+                "item": item.id,
+                "wording": item.wording,
+                "domain": cb.domains[item.domain],
+                "answered": float(np.mean(~blank & ~is_dk & ~is_ref)) if n else np.nan,
+                "dont_know": float(np.mean(is_dk)) if n else np.nan,
+                "refused": float(np.mean(is_ref)) if n else np.nan,
+                "blank": float(np.mean(blank)) if n else np.nan,
+                "n": n,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def weighting_effect(
+    survey: pd.DataFrame,
+    by: str | Sequence[str] | None = "neighbourhood",
+    weight: str = "weight",
+) -> pd.DataFrame:
+    """Kish's design effect due to weighting, ``n * sum(w^2) / sum(w)^2 = 1 + CV(w)^2``, with
+    the effective sample size ``n / deff`` and the weights' range, overall and per group
+    (``by``: a column name or a list of them; ``group`` then joins the values with ", ").
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "weight": [1.0, 3.0, 2.0, 2.0]})
+    >>> weighting_effect(df, by="g")[["group", "n", "deff_weighting", "n_effective"]].round(3)
+         group  n  deff_weighting  n_effective
+    0        a  2           1.250        1.600
+    1        b  2           1.000        2.000
+    2  Overall  4           1.125        3.556
+    """
+
+    def one(w: np.ndarray) -> dict:
+        n = len(w)
+        deff = n * np.sum(w**2) / np.sum(w) ** 2
+        return {
+            "n": n,
+            "deff_weighting": float(deff),
+            "n_effective": float(n / deff),
+            "min_weight": float(w.min()),
+            "max_weight": float(w.max()),
+            "max_to_min": float(w.max() / w.min()),
+        }
+
+    rows = []
+    keys = by_columns(by)
+    if keys:
+        for g, sub in survey.groupby(keys, observed=True, sort=True):
+            name = ", ".join(map(str, g if isinstance(g, tuple) else (g,)))
+            rows.append({"group": name, **one(sub[weight].to_numpy(float))})
+    rows.append({"group": "Overall", **one(survey[weight].to_numpy(float))})
+    return pd.DataFrame(rows)
+
+
+def validation_summary(survey: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """What the checks on loading found, as a table of check and result.
+
+    :func:`~lozells_analysis.data.load.load_survey` refuses a file that fails any codebook check,
+    so a loaded survey has passed them; this table says so and adds the checks that only
+    warn: interview dates outside their wave's fieldwork window, respondents who answered
+    fewer than half of the items, and the spread of the weights.
+    """
+    cb = codebook or load_codebook()
+    item_cols = [i for i in cb.items if i in survey.columns]
+    answered = pd.DataFrame({i: ~np.isnan(cb.codes_of(survey[i], cb.items[i])) for i in item_cols})
+    low = int((answered.mean(axis=1) < 0.5).sum())
+    outside = 0
+    if "interview_date" in survey.columns:
+        start = survey["wave"].map({w: v.start for w, v in cb.waves.items()})
+        end = survey["wave"].map({w: v.end for w, v in cb.waves.items()})
+        d = pd.to_datetime(survey["interview_date"])
+        outside = int(((d < start) | (d > end)).sum())
+    w = survey["weight"].to_numpy(float)
+    n = len(survey)
+    checks = [
+        (
+            "Columns and codes match the codebook (every value a valid code or in range)",
+            f"passed: {len(item_cols)} items, {n:,} responses",
+        ),
+        (
+            "Respondent identifiers unique",
+            "passed" if survey["respondent_id"].is_unique else "FAILED",
+        ),
+        (
+            "Neighbourhoods and waves known to the codebook",
+            f"passed: {survey['neighbourhood'].nunique()} neighbourhoods, "
+            f"{survey['wave'].nunique()} waves",
+        ),
+        (
+            "Interview dates inside their wave's fieldwork window",
+            "all inside" if outside == 0 else f"{outside:,} outside (check the wave column)",
+        ),
+        (
+            "Respondents who answered fewer than half the items",
+            "none" if low == 0 else f"{low:,} ({low / n:.1%})",
+        ),
+        ("Weights positive and finite", f"passed: from {w.min():.2f} to {w.max():.2f}"),
+    ]
+    return pd.DataFrame(checks, columns=["Check", "Result"])
