@@ -72,7 +72,7 @@ reports:
   - id: pack
     notebook: notebooks/nb.ipynb
     audience: briefing
-    parameters: {min_n: 5}
+    parameters: {min_n: 15}
     for_each: {neighbourhood: [Lozells, Lozells East]}
   - id: quality
     notebook: notebooks/nb.ipynb
@@ -81,7 +81,7 @@ reports:
     )
     runs = load_catalogue(path).runs
     assert [r.name for r in runs] == ["pack-lozells", "pack-lozells-east", "quality"]
-    assert runs[1].parameters == {"min_n": 5, "neighbourhood": "Lozells East"}
+    assert runs[1].parameters == {"min_n": 15, "neighbourhood": "Lozells East"}
     assert runs[1].title == "Tiny report: Lozells East"
     assert runs[2].title == "Tiny report"
     assert runs[0].kernel == "lozells-analysis" and runs[0].cell_timeout == 600

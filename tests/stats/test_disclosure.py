@@ -151,3 +151,26 @@ def test_the_default_redaction_lists_are_read_when_present(tmp_path, monkeypatch
     owner.parent.mkdir(parents=True)
     owner.write_text("Joan Rivers-Smith\n", encoding="utf-8")
     assert load_redaction_list() == ["Joan Rivers-Smith"]
+
+
+def test_secondary_suppression_protects_columns_as_well_as_rows():
+    """A 3x3 table with one small cell: neither a row total nor a column total may give it
+    back (issue 13)."""
+    from lozells_analysis.stats.disclosure import suppress as _suppress
+
+    table = pd.DataFrame(
+        {
+            "area": ["A"] * 3 + ["B"] * 3 + ["C"] * 3,
+            "wave": [1, 2, 3] * 3,
+            "estimate": [0.5] * 9,
+            "n": [3, 40, 50, 60, 70, 80, 90, 100, 110],
+        }
+    )
+    out = _suppress(table, secondary_by="area", secondary_across="wave")
+    for key in ("area", "wave"):
+        hidden = out.groupby(key)["suppressed"].sum()
+        assert not (hidden == 1).any(), (key, hidden.to_dict())
+    assert out["suppressed"].iloc[0]
+    # rows only, as before: a column can still give the small cell back
+    rows_only = _suppress(table, secondary_by="area")
+    assert (rows_only.groupby("wave")["suppressed"].sum() == 1).any()

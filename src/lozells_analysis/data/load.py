@@ -288,7 +288,9 @@ def _is_synthetic_dir(p: Path) -> bool:
         return False
 
 
-def _load_qualitative(path: str | Path | None, default: str, required: list[str]) -> pd.DataFrame:
+def _load_qualitative(
+    path: str | Path | None, default: str, required: list[str], kind: str
+) -> pd.DataFrame:
     if path is None or str(path).strip() == "":
         p = synthetic_dir() / default
         if not p.exists():
@@ -296,19 +298,30 @@ def _load_qualitative(path: str | Path | None, default: str, required: list[str]
 
             write_synthetic(synthetic_dir())
     else:
-        p = Path(path)
-    frame, _, _ = read_table(p)
+        p = Path(path).expanduser()
+        if not p.is_absolute() and not p.exists() and (data_dir().parent / p).exists():
+            p = data_dir().parent / p  # paths relative to the repository root
+    coding_frame = None
+    if p.suffix.lower() == ".qdpx":  # a REFI-QDA project: NVivo, ATLAS.ti, MAXQDA, QualCoder
+        from lozells_analysis.data.refiqda import read_qdpx
+
+        frame, coding_frame = read_qdpx(p, kind)
+    else:
+        frame, _, _ = read_table(p)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         fail(
             p,
             f"required columns missing (the file has: {', '.join(frame.columns)})",
-            f"the file needs columns {', '.join(required)}.",
+            f"the file needs columns {', '.join(required)}"
+            + (" (in a .qdpx: case variables of that name)." if coding_frame else "."),
             ", ".join(missing),
         )
     synthetic = _is_synthetic_dir(p)
     frame.attrs["synthetic"] = synthetic
     frame.attrs["source"] = str(p)
+    if coding_frame is not None:
+        frame.attrs["coding_frame"] = coding_frame  # the counts use the file's own codes
     record_read(p, synthetic=synthetic)
     return frame
 
@@ -317,10 +330,15 @@ def load_listening_events(path: str | Path | None = None) -> pd.DataFrame:
     """Coded listening-event excerpts (default: the synthetic set).
 
     Needs columns ``excerpt_id``, ``ward``, ``participant_group``, ``codes``
-    (semicolon-separated barrier codes) and ``text``.
+    (semicolon-separated barrier codes) and ``text``. A REFI-QDA project (``.qdpx``) is read
+    by :func:`lozells_analysis.data.refiqda.read_qdpx` into the same columns (case variables
+    ``ward``, ``participant_group``...); its coding frame is kept in ``attrs["coding_frame"]``.
     """
     return _load_qualitative(
-        path, "listening_events.csv", ["excerpt_id", "ward", "participant_group", "codes", "text"]
+        path,
+        "listening_events.csv",
+        ["excerpt_id", "ward", "participant_group", "codes", "text"],
+        "barriers",
     )
 
 
@@ -328,8 +346,11 @@ def load_stakeholder_interviews(path: str | Path | None = None) -> pd.DataFrame:
     """Coded stakeholder-interview excerpts (default: the synthetic set).
 
     Needs columns ``excerpt_id``, ``stakeholder_type``, ``themes`` (semicolon-separated)
-    and ``text``.
+    and ``text``; or a REFI-QDA project (``.qdpx``), as :func:`load_listening_events`.
     """
     return _load_qualitative(
-        path, "stakeholder_interviews.csv", ["excerpt_id", "stakeholder_type", "themes", "text"]
+        path,
+        "stakeholder_interviews.csv",
+        ["excerpt_id", "stakeholder_type", "themes", "text"],
+        "themes",
     )

@@ -43,6 +43,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from lozells_analysis.data.codebook import Codebook, load_codebook
+from lozells_analysis.data.qualitative import load_coding_frame
+from lozells_analysis.data.refiqda import write_qdpx
 from lozells_analysis.data.synthetic_qualitative import (
     PLANTED_NAMES,
     generate_listening_events,
@@ -389,7 +391,8 @@ def write_synthetic(
     """Generate the synthetic survey and qualitative data and write them to ``out_dir``.
 
     Writes ``survey.parquet`` (with ``lozells.synthetic`` in its schema metadata),
-    ``survey.csv``, ``listening_events.csv``, ``stakeholder_interviews.csv``,
+    ``survey.csv``, ``listening_events.csv``, ``stakeholder_interviews.csv``, the same
+    excerpts as REFI-QDA projects (``listening_events.qdpx``, ``stakeholder_interviews.qdpx``),
     ``redaction_list.txt`` (the :data:`PLANTED_NAMES`, which the report scan reads: see
     :func:`lozells_analysis.stats.disclosure.load_redaction_list`) and ``metadata.json``.
     Files are written to a temporary name and renamed, so a reader never
@@ -408,6 +411,8 @@ def write_synthetic(
         "survey_csv": out / "survey.csv",
         "listening_events": out / "listening_events.csv",
         "stakeholder_interviews": out / "stakeholder_interviews.csv",
+        "listening_events_qdpx": out / "listening_events.qdpx",
+        "stakeholder_interviews_qdpx": out / "stakeholder_interviews.qdpx",
         "redaction_list": out / REDACTION_LIST,
         "metadata": out / "metadata.json",
     }
@@ -446,6 +451,15 @@ def write_synthetic(
     _atomic(paths["survey_csv"], lambda p: survey.to_csv(p, index=False))
     _atomic(paths["listening_events"], lambda p: listening.to_csv(p, index=False))
     _atomic(paths["stakeholder_interviews"], lambda p: interviews.to_csv(p, index=False))
+    frame = load_coding_frame()
+    _atomic(
+        paths["listening_events_qdpx"],
+        lambda p: write_qdpx(listening, frame, p, name="listening_events"),
+    )
+    _atomic(
+        paths["stakeholder_interviews_qdpx"],
+        lambda p: write_qdpx(interviews, frame, p, name="stakeholder_interviews"),
+    )
     _atomic(paths["redaction_list"], lambda p: p.write_text(_redaction_list(), encoding="utf-8"))
     _atomic(paths["metadata"], lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
     log.info("wrote synthetic data (%d respondents) to %s", n, out)

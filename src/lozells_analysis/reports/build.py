@@ -143,12 +143,19 @@ def _publish(
     return outputs, published
 
 
-def _publish_log(project: Project, run: ReportRun, result: Any, workdir: Path) -> str | None:
+def _publish_log(
+    project: Project, run: ReportRun, result: Any, workdir: Path, scrub: Any, names: list[str]
+) -> str | None:
+    """Keep the full log under ``.lozells/logs/``; publish one without data values or paths."""
+    from lozells_analysis.reports.gate import split_log
+
     name = result.files.get("log")
     if not name or not (workdir / name).is_file():
         return None
     target = f"logs/{run.name}.log"
-    publish.publish_file(workdir / name, project.reports / target)
+    staged = workdir / "published.log"
+    split_log(workdir / name, project.state_dir / "logs" / f"{run.name}.log", staged, scrub, names)
+    publish.publish_file(staged, project.reports / target)
     return target
 
 
@@ -385,12 +392,27 @@ def _finish(
             raise _environment_problem(exc, project, f"running {run.name}") from None
         log.exception("run %s could not be executed", run.name)
         result = RunResult(run.name, False, one_line(f"{type(exc).__name__}: {exc}"), [], 0.0, {})
+    from lozells_analysis.reports.gate import Scrubber, clean_message, prepare_run
+    from lozells_analysis.stats.disclosure import load_redaction_list
+
+    scrub = Scrubber(str(project.root), run.parameters, str(workdir))
+    names = load_redaction_list()
+    if result.ok:  # the publish gate: paths scrubbed, every file scanned
+        try:
+            reason = prepare_run(run, result.files, workdir, scrub, names)
+        except (OSError, ValueError) as exc:
+            reason = one_line(f"held back: the publish check failed: {type(exc).__name__}")
+        if reason is not None:
+            result.ok, result.error = False, reason
+            with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
+                out.write(f"\n{reason}\n")
+    result.error = clean_message(result.error, scrub, names)
     record.attempted_at = _now()
     record.title = run.title
     record.audience = run.audience
     record.parameters = run.parameters
     try:
-        record.log = _publish_log(project, run, result, workdir) or record.log
+        record.log = _publish_log(project, run, result, workdir, scrub, names) or record.log
     except OSError as exc:
         raise _environment_problem(exc, project, f"publishing the log of {run.name}") from None
     log_path = project.reports / record.log if record.log else None

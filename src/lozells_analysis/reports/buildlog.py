@@ -23,6 +23,13 @@ class BuildLogHandler(logging.FileHandler):
     printing logging's own traceback for every message."""
 
     broken = False
+    root = ""  # the project root, shown relative in the log (reports/ shows no machine path)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if self.root:
+            text = text.replace(self.root + "/", "").replace(self.root, ".")
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.name.startswith("papermill") and super().filter(record)
@@ -43,6 +50,7 @@ def build_log(project: Project, build_id: str) -> Iterator[BuildLogHandler]:
     path = project.logs / f"build-{build_id}.log"
     handler = BuildLogHandler(path, encoding="utf-8")
     handler.setLevel(logging.INFO)
+    handler.root = str(project.root)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     ours = logging.getLogger("lozells_analysis")

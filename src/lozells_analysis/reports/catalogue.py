@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,17 @@ from lozells_analysis.data.safe_yaml import YAMLLimitError, load_yaml
 from lozells_analysis.exceptions import CatalogueError
 from lozells_analysis.reports.fingerprint import notebook_source_digest
 from lozells_analysis.reports.parameters import check_parameters, notebook_parameters
+from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
 
-__all__ = ["AUDIENCES", "Catalogue", "ReportRun", "load_catalogue", "run_name", "slug"]
+__all__ = [
+    "AUDIENCES",
+    "Catalogue",
+    "ReportRun",
+    "load_catalogue",
+    "min_n_floor",
+    "run_name",
+    "slug",
+]
 
 AUDIENCES = ("research", "briefing")
 DEFAULTS: dict[str, Any] = {
@@ -134,6 +144,47 @@ def _notebook_title(nb: dict, fallback: str) -> str:
     return fallback
 
 
+def min_n_floor(root: Path) -> int:
+    """The project's floor for ``min_n``: ``[tool.lozells] min_n_floor`` in the project's
+    ``pyproject.toml``, default :data:`~lozells_analysis.stats.disclosure.DEFAULT_MIN_N` (10).
+    No published report may use a smaller ``min_n``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     before = min_n_floor(Path(d))
+    ...     _ = (Path(d) / "pyproject.toml").write_text("[tool.lozells]\\nmin_n_floor = 20\\n")
+    ...     before, min_n_floor(Path(d))
+    (10, 20)
+    """
+    path = Path(root) / "pyproject.toml"
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DEFAULT_MIN_N
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path} cannot be read for [tool.lozells]: {exc}") from None
+    floor = config.get("tool", {}).get("lozells", {}).get("min_n_floor", DEFAULT_MIN_N)
+    if isinstance(floor, bool) or not isinstance(floor, int) or floor < 1:
+        raise CatalogueError(
+            f"{path}: [tool.lozells] min_n_floor must be a whole number of at least 1; "
+            f"got {floor!r}"
+        )
+    return floor
+
+
+def _below_floor(where: str, parameters: dict[str, Any], floor: int) -> str | None:
+    value = parameters.get("min_n")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < floor:
+        return (
+            f"{where}: min_n = {value} is below the project floor of {floor} "
+            "([tool.lozells] min_n_floor in pyproject.toml); a published report may not "
+            "show counts of fewer respondents than that"
+        )
+    return None
+
+
 def _read_notebook(path: Path) -> dict:
     # json, not nbformat: nbformat's import costs seconds (jsonschema format checkers).
     return json.loads(path.read_text(encoding="utf-8"))
@@ -194,6 +245,7 @@ def load_catalogue(
         raise CatalogueError(f"{path}: 'reports' must be a list of entries")
 
     problems: list[str] = []
+    floor = min_n_floor(root)
     runs: list[ReportRun] = []
     notebooks: dict[Path, tuple[dict, str, list]] = {}
     for position, entry in enumerate(entries, start=1):
@@ -265,6 +317,9 @@ def load_catalogue(
         for combo in itertools.product(*(for_each[k] for k in keys)):
             expanded = dict(zip(keys, combo, strict=True))
             suffix = ", ".join(str(v) for v in combo)
+            low = _below_floor(where, {**params, **expanded}, floor)
+            if low is not None and low not in problems:
+                problems.append(low)
             runs.append(
                 ReportRun(
                     name=run_name(entry_id, expanded),

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lozells_analysis.reports.provenance import shown_parameters
 from lozells_analysis.reports.publish import write_text_atomic
 from lozells_analysis.reports.state import BuildState, RunRecord
 
@@ -56,9 +57,8 @@ def _when(iso: str | None) -> str:
 
 def _row(run: Any, record: RunRecord | None, reports: Path) -> str:
     e = html.escape
-    params = ", ".join(
-        f"{e(str(k))}={e(json.dumps(v, default=str))}" for k, v in run.parameters.items()
-    )
+    shown = shown_parameters(run.parameters, str(reports.parent))  # no machine paths
+    params = ", ".join(f"{e(str(k))}={e(json.dumps(v, default=str))}" for k, v in shown.items())
     outputs = {
         view: name
         for view, name in (record.outputs if record else {}).items()

@@ -23,6 +23,7 @@ __all__ = [
     "footer_html",
     "header_html",
     "run_provenance",
+    "shown_parameters",
 ]
 
 KEY_PACKAGES = (
@@ -92,21 +93,46 @@ def data_kind(reads: list[dict]) -> str:
 
 
 def _shown_path(path: str, root: str | None) -> str:
-    """``path`` relative to the project root when it lies inside it.
+    """``path`` relative to the project root when it lies inside it, else its file name: no
+    published file shows where the machine keeps things.
 
     Examples
     --------
     >>> _shown_path("/srv/lozells/data/codebook.yaml", "/srv/lozells")
     'data/codebook.yaml'
     >>> _shown_path("/mnt/exports/wave6.csv", "/srv/lozells")
-    '/mnt/exports/wave6.csv'
+    'wave6.csv'
+    >>> _shown_path("data/wave6.csv", "/srv/lozells")
+    'data/wave6.csv'
     """
+    if not Path(path).is_absolute():
+        return path
     if root:
         try:
             return Path(path).relative_to(root).as_posix()
         except ValueError:
             pass
-    return path
+    return Path(path).name
+
+
+def shown_parameters(parameters: dict[str, Any], root: str | None) -> dict[str, Any]:
+    """``parameters`` as a reader sees them: every absolute path shown as :func:`_shown_path`
+    does (relative to the project root, or the file name when outside it).
+
+    Examples
+    --------
+    >>> shown_parameters({"data_path": "/srv/lozells/data/w.csv", "n": 2}, "/srv/lozells")
+    {'data_path': 'data/w.csv', 'n': 2}
+    """
+
+    def show(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(("/", "~")):
+            return _shown_path(value, root)
+        if isinstance(value, list):
+            return [show(v) for v in value]
+        return value
+
+    return {key: show(value) for key, value in parameters.items()}
 
 
 def run_provenance(base: dict[str, Any], job: Any, reads: list[dict]) -> dict[str, Any]:
@@ -115,7 +141,7 @@ def run_provenance(base: dict[str, Any], job: Any, reads: list[dict]) -> dict[st
         **base,
         "report": job.name,
         "notebook": job.notebook_display,
-        "parameters": job.parameters,
+        "parameters": shown_parameters(job.parameters, base.get("root")),
         "kernel": job.kernel,
         "data_files": [
             {

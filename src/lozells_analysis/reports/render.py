@@ -213,7 +213,9 @@ def render_views(executed: Path, job: RunJob, reads: list[dict], workdir: Path) 
             nb,
             view,
             title=job.title,
-            header=header_html(job.title, job.audience, view, job.parameters, provenance),
+            header=header_html(
+                job.title, job.audience, view, provenance["parameters"], provenance
+            ),
             footer=footer_html(provenance),
         )
         problems = external_references(html)

@@ -54,13 +54,14 @@ from pathlib import Path
 from lozells_analysis.exceptions import ParameterError
 from lozells_analysis.stats.disclosure import (
     DEFAULT_MIN_N,
-    PERSONAL_DATA,
+    find_personal,
     is_small,
     load_redaction_list,
     name_pattern,
+    normalise,
 )
 
-__all__ = ["Finding", "scan_folder", "scan_html", "scan_report"]
+__all__ = ["Finding", "scan_folder", "scan_html", "scan_report", "scan_text"]
 
 N_EQUALS = re.compile(r"(?<![A-Za-z_])n\s*=\s*(\d[\d,]*)(?![\d.])", re.I)
 N_PEOPLE = re.compile(
@@ -227,15 +228,31 @@ def _as_count(text: str) -> int | None:
 
 def _personal(texts: Iterable[_Text], names: Sequence[str]) -> list[Finding]:
     found = []
-    name_patterns = [(n, name_pattern(n)) for n in names]
+    name_patterns = [(n, name_pattern(normalise(n))) for n in names]
     for item in texts:
-        for kind, pattern in PERSONAL_DATA.items():
-            for match in pattern.finditer(item.text):
-                found.append(Finding(kind, item.where, _mask(match.group(0))))
+        text = normalise(item.text)
+        for kind, start, end in find_personal(text):
+            found.append(Finding(kind, item.where, _mask(text[start:end])))
         for name, pattern in name_patterns:
-            if pattern.search(item.text):
+            if pattern.search(text):
                 found.append(Finding("name", item.where, _mask(name)))
     return found
+
+
+def scan_text(
+    text: str, where: str = "text", *, names: Sequence[str] | None = None
+) -> list[Finding]:
+    """The personal-data findings in plain text (a notebook's outputs, a CSV, a PDF's text,
+    a log): the text is normalised first (:func:`~lozells_analysis.stats.disclosure.normalise`).
+
+    Examples
+    --------
+    >>> [str(f) for f in scan_text("a,b\\nx,jo\uff20example.org", "data.csv", names=[])]
+    ['email in data.csv: jo…rg (14 chars)']
+    """
+    if names is None:
+        names = load_redaction_list()
+    return _personal([_Text(text, where, False)], names)
 
 
 def _narrative_counts(texts: Iterable[_Text], min_n: int) -> list[Finding]:

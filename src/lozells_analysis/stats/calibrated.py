@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,8 +21,8 @@ import pandas as pd
 
 from lozells_analysis.exceptions import DesignError
 from lozells_analysis.stats.calibration import Calibration, Step
-from lozells_analysis.stats.domain import DomainEstimates, domain_estimates
-from lozells_analysis.stats.intervals import t_quantile
+from lozells_analysis.stats.domain import DomainEstimates, answered, domain_estimates
+from lozells_analysis.stats.intervals import t_quantile, wald_limits
 from lozells_analysis.stats.repglm import calibrated_glm
 from lozells_analysis.stats.repweights import qrule_math
 from lozells_analysis.stats.variance import PsuLayout
@@ -61,8 +61,8 @@ def with_variance(out: pd.DataFrame, var: np.ndarray, level: float) -> pd.DataFr
     out = out.copy()
     est = out["estimate"].to_numpy(float)
     se = np.sqrt(np.where(np.isfinite(est), var, np.nan))
-    t = t_quantile(level, out["df"].to_numpy(float))
-    out["se"], out["lower_ci"], out["upper_ci"] = se, est - t * se, est + t * se
+    lower, upper = wald_limits(est, se, out["df"].to_numpy(float), level)
+    out["se"], out["lower_ci"], out["upper_ci"] = se, lower, upper
     return out
 
 
@@ -124,6 +124,38 @@ def woodruff_from_variance(
     out["lower_ci"], out["upper_ci"] = lo.ravel(), hi.ravel()
     out["se"] = ((hi - lo) / (2 * t[:, None])).ravel()
     return out
+
+
+def _not_calibrated(name: str, example_args: str) -> Callable[..., pd.DataFrame]:
+    """A method ``name`` that raises :class:`DesignError`: calibrated designs lack it."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        raise DesignError(_NOT_CALIBRATED.format(name))
+
+    method.__name__ = name
+    method.__qualname__ = f"CalibratedDesignMixin.{name}"
+    method.__doc__ = f"""Not available for calibrated designs (:class:`DesignError`).
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As ``SurveyDesign.{name}``.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> from lozells_analysis.stats.design import SurveyDesign
+        >>> df = pd.DataFrame({{"sex": list("FFMM"), "y": [1.0, 2, 3, 5], "x": [1.0, 1, 2, 2]}})
+        >>> d = SurveyDesign(df).poststratify("sex", {{"F": 30, "M": 70}})
+        >>> d.{name}({example_args})
+        Traceback (most recent call last):
+        ...
+        lozells_analysis.exceptions.DesignError: {name} does not use the calibration ...
+        """
+    return method
 
 
 def _srs_variance(st: DomainEstimates, deff: str) -> np.ndarray:
@@ -371,58 +403,11 @@ class CalibratedDesignMixin:
         self, by: str | Sequence[str] | None, *values: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, int]:
         g_all, table = self.groups(by)
-        inside = g_all >= 0
-        for v in values:
-            inside = inside & ~np.isnan(v)
+        inside = answered(g_all, *values)
         return np.where(inside, g_all, 0), inside, len(table)
 
-    def chisq(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        """Not available for calibrated designs (:class:`DesignError`).
-
-        Parameters
-        ----------
-        *args, **kwargs
-            As ``SurveyDesign.chisq``.
-
-        Returns
-        -------
-        pandas.DataFrame
-
-        Examples
-        --------
-        >>> from lozells_analysis.stats.design import SurveyDesign
-        >>> df = pd.DataFrame({"sex": list("FFMM"), "y": [1.0, 2, 3, 5], "x": [1.0, 1, 2, 2]})
-        >>> d = SurveyDesign(df).poststratify("sex", {"F": 30, "M": 70})
-        >>> d.chisq("sex", "sex")
-        Traceback (most recent call last):
-        ...
-        lozells_analysis.exceptions.DesignError: chisq does not use the calibration ...
-        """
-        raise DesignError(_NOT_CALIBRATED.format("chisq"))
-
-    def ttest(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        """Not available for calibrated designs (:class:`DesignError`).
-
-        Parameters
-        ----------
-        *args, **kwargs
-            As ``SurveyDesign.ttest``.
-
-        Returns
-        -------
-        pandas.DataFrame
-
-        Examples
-        --------
-        >>> from lozells_analysis.stats.design import SurveyDesign
-        >>> df = pd.DataFrame({"sex": list("FFMM"), "y": [1.0, 2, 3, 5], "x": [1.0, 1, 2, 2]})
-        >>> d = SurveyDesign(df).poststratify("sex", {"F": 30, "M": 70})
-        >>> d.ttest("y", "sex")
-        Traceback (most recent call last):
-        ...
-        lozells_analysis.exceptions.DesignError: ttest does not use the calibration ...
-        """
-        raise DesignError(_NOT_CALIBRATED.format("ttest"))
+    chisq = _not_calibrated("chisq", '"sex", "sex"')
+    ttest = _not_calibrated("ttest", '"y", "sex"')
 
     def __repr__(self) -> str:
         base = super().__repr__()

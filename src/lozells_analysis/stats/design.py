@@ -62,6 +62,7 @@ from lozells_analysis.stats.intervals import (
     INTERVALS,
     check_level,
     interval_method,
+    mean_columns,
     t_quantile,
     wilson_score_interval,
 )
@@ -388,26 +389,7 @@ class SurveyDesign(DesignEstimators, DesignReweighting):
         deff = check_deff(deff)
         y = numeric_column(self.data, variable, "variable")
         st = self._domain_estimates(y, by, deff, df)
-        se = np.sqrt(st.var)
-        t = t_quantile(level, st.df)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            n_eff = st.n / st.deff
-        return estimate_frame(
-            st.table,
-            variable,
-            {
-                "estimate": st.est,
-                "se": se,
-                "lower_ci": st.est - t * se,
-                "upper_ci": st.est + t * se,
-                "level": level,
-                "method": "wald_t",
-                "deff": st.deff,
-                "n": st.n,
-                "n_eff": n_eff,
-                "df": st.df,
-            },
-        )
+        return estimate_frame(st.table, variable, mean_columns(st, level))
 
     def proportion(
         self,

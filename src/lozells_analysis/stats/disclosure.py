@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -45,8 +46,10 @@ __all__ = [
     "RESPONDENT_ID",
     "flag_reliability",
     "is_small",
+    "find_personal",
     "load_redaction_list",
     "name_pattern",
+    "normalise",
     "redact",
     "round_counts",
     "suppress",
@@ -90,6 +93,7 @@ def suppress(
     n_col: str = "n",
     value_columns: Sequence[str] | None = None,
     secondary_by: str | Sequence[str] | None = None,
+    secondary_across: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Blank every estimate (and count) based on fewer than ``min_n`` respondents.
 
@@ -109,6 +113,11 @@ def suppress(
         ``"neighbourhood"`` for a table of waves within neighbourhoods). In a slice with
         exactly one primary-suppressed cell, the unsuppressed cell with the smallest ``n``
         is suppressed as well.
+    secondary_across : str or list of str, optional
+        The other direction of a two-way table (e.g. ``"wave"`` when ``secondary_by`` is
+        ``"neighbourhood"``): its slices add up to the column totals. Secondary suppression is
+        then repeated over rows and columns until no slice in either direction has exactly one
+        suppressed cell, so no suppressed cell can be worked back from a row or a column total.
 
     Returns
     -------
@@ -137,7 +146,7 @@ def suppress(
     out = table.copy()
     n = out[n_col].to_numpy(dtype=float)
     primary = is_small(np.nan_to_num(n, nan=0.0), min_n)
-    secondary = _secondary(out, n, primary, secondary_by)
+    secondary = _secondary(out, n, primary, secondary_by, secondary_across)
     cols = (
         list(value_columns)
         if value_columns is not None
@@ -159,24 +168,38 @@ def suppress(
     return out
 
 
+def _slices(table: pd.DataFrame, by: str | Sequence[str]) -> list[npt.NDArray[np.intp]]:
+    keys = [by] if isinstance(by, str) else list(by)
+    codes = table.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    return [np.flatnonzero(codes == code) for code in np.unique(codes)]
+
+
 def _secondary(
     table: pd.DataFrame,
     n: npt.NDArray[np.float64],
     primary: npt.NDArray[np.bool_],
     secondary_by: str | Sequence[str] | None,
+    secondary_across: str | Sequence[str] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Secondary suppression: in each slice of ``secondary_by`` with exactly one
-    primary-suppressed cell, the unsuppressed cell with the smallest ``n``."""
+    """Secondary suppression: in each slice of ``secondary_by`` (and of ``secondary_across``,
+    repeated until nothing changes) with exactly one suppressed cell, the unsuppressed cell
+    with the smallest ``n``."""
     secondary = np.zeros(len(table), dtype=bool)
-    if secondary_by is None:
-        return secondary
-    keys = [secondary_by] if isinstance(secondary_by, str) else list(secondary_by)
-    codes = table.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    for code in np.unique(codes):  # slices: a handful of neighbourhoods
-        idx = np.flatnonzero(codes == code)
-        if primary[idx].sum() == 1 and len(idx) > 1:
-            candidates = idx[~primary[idx]]
-            secondary[candidates[np.argmin(n[candidates])]] = True
+    slices = [
+        idx
+        for by in (secondary_by, secondary_across)
+        if by is not None
+        for idx in _slices(table, by)
+    ]
+    changed = True
+    while changed:  # each pass hides at least one more cell, so this ends
+        changed = False
+        for idx in slices:  # slices: a handful of neighbourhoods and waves
+            hidden = primary[idx] | secondary[idx]
+            if hidden.sum() == 1 and len(idx) > 1:
+                candidates = idx[~hidden]
+                secondary[candidates[np.argmin(n[candidates])]] = True
+                changed = True
     return secondary
 
 
@@ -255,12 +278,15 @@ RESPONDENT_ID = re.compile(r"(?<![A-Za-z0-9])LC\d{7}(?!\d)")
 #: An email address (``j.o'neil+lc@example.org.uk``).
 EMAIL = re.compile(r"(?<![\w.%+-])[\w%+-][\w.%+'’-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 #: A UK phone number: ``+44`` (with an optional ``(0)`` or ``0``) or ``0``, then 9-10 more
-#: digits with spaces, dots, hyphens or brackets between them (07700 900123, 07700900123,
-#: 0121 496 1234, 020 7946 0000, (0113) 496-0000, +44 (0)7700 900 123). Not a decimal
-#: (``0.0123456789``), nor digits inside a longer number, a word or a hexadecimal hash.
+#: digits with at most one space, tab, dot, slash or hyphen (or a bracket) between any two
+#: (07700 900123, 0121/496/0123, 0 7 7 0 0 9 0 0 1 2 3, (0113) 496-0000, +44 (0)7700 900 123).
+#: Not a decimal (``0.0123456789``), nor digits inside a longer number, a word or a hash, nor
+#: digits on separate lines (an index column). International numbers are found by
+#: ``phonenumbers`` (:func:`find_personal`).
+_SEP = r"(?:[ \t./\-]|[ \t]?[()][ \t]?)?"
 PHONE = re.compile(
-    r"(?<![\w.,+])(?:\+\s?44\s?(?:\(0\)\s?|0\s?)?|\(?0)\d(?:[\s.\-()]{0,2}\d){8,9}"
-    r"(?!\w|[.,]\d)"
+    rf"(?<![\w.+])(?<!\d,)(?:\+[ \t]?44{_SEP}(?:\(0\)[ \t]?|0{_SEP})?|\(?0(?:[ \t/\-)]|\)[ \t])?)"
+    rf"\d(?:{_SEP}\d){{8,9}}(?!\w|[.,]\d)"
 )
 #: A UK postcode, in any case, the space optional: B19 4AB, SW1A 1AA, b6 7nx, GIR 0AA.
 POSTCODE = re.compile(
@@ -268,6 +294,61 @@ POSTCODE = re.compile(
     r"(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"), "-")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ODD_SPACE = re.compile(r"[^\S\n\r\t]")
+
+
+def normalise(text: str) -> str:
+    """Text as the personal-data rules read it: Unicode NFKC (full-width ``＠`` and digits
+    become ASCII), every kind of space (non-breaking, thin, ideographic...) a plain space,
+    every dash a hyphen, and zero-width characters and soft hyphens removed.
+
+    Examples
+    --------
+    >>> normalise("jo\uff20example.org B19\u00a04AB 0121\u2009496\u20130123 07\u200b700")
+    'jo@example.org B19 4AB 0121 496-0123 07700'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_INVISIBLE)
+    return _ODD_SPACE.sub(" ", text)
+
+
+def _phone_spans(text: str) -> list[tuple[int, int]]:
+    """Where phone numbers are in (normalised) ``text``: the UK pattern :data:`PHONE`, and
+    every number Google's libphonenumber (``phonenumbers``) finds valid, UK or not."""
+    import phonenumbers
+
+    spans = [(m.start(), m.end()) for m in PHONE.finditer(text)]
+    for match in phonenumbers.PhoneNumberMatcher(text, "GB"):
+        spans.append((match.start, match.end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def find_personal(text: str) -> list[tuple[str, int, int]]:
+    """Every piece of personal data in ``text`` (already :func:`normalise` d): (kind, start,
+    end), kinds as in :data:`PERSONAL_DATA`, in order of the kinds.
+
+    Examples
+    --------
+    >>> t = normalise("Ring +33 1 42 68 53 00 or 0 7 7 0 0 9 0 0 1 2 3, jo\uff20x.org")
+    >>> [(kind, t[a:b]) for kind, a, b in find_personal(t)]
+    [('email', 'jo@x.org'), ('phone', '+33 1 42 68 53 00'), ('phone', '0 7 7 0 0 9 0 0 1 2 3')]
+    """
+    found = []
+    for kind, pattern in PERSONAL_DATA.items():
+        if kind == "phone":
+            found += [(kind, a, b) for a, b in _phone_spans(text)]
+        else:
+            found += [(kind, m.start(), m.end()) for m in pattern.finditer(text)]
+    return found
+
+
 #: The patterns of personal data, by the kind of finding the report scan names them.
 PERSONAL_DATA: dict[str, re.Pattern[str]] = {
     "respondent-id": RESPONDENT_ID,
@@ -363,7 +444,10 @@ def _name_sub(match: re.Match[str], group: int) -> str:
 def redact(text: object) -> str:
     """Remove personal data from a quote: names, UK phone numbers, emails, postcodes.
 
-    Emails become ``[email]``, phone numbers ``[phone]``, postcodes ``[postcode]``; a name is
+    The text is :func:`normalise` d first (so a full-width ``＠``, a phone number with a
+    slash or a space between every digit, a postcode with a non-breaking space are caught).
+    Respondent ids become ``[id]``, emails ``[email]``, phone numbers (UK, and international
+    ones libphonenumber knows) ``[phone]``, postcodes ``[postcode]``; a name is
     recognised by a title (Mr, Mrs, Ms, Miss, Dr, ...) or by a cue around it ("my name is
     ...", "ask ...", "... said") and becomes ``[name]``. Redaction errs on the side of
     removing too much: a capitalised word after a cue is treated as a name.
@@ -379,9 +463,11 @@ def redact(text: object) -> str:
     """
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return ""
-    s = str(text)
+    s = normalise(str(text))
+    s = RESPONDENT_ID.sub("[id]", s)
     s = EMAIL.sub("[email]", s)
-    s = PHONE.sub("[phone]", s)
+    for start, end in reversed(_phone_spans(s)):
+        s = s[:start] + "[phone]" + s[end:]
     s = POSTCODE.sub("[postcode]", s)
     s = _TITLED.sub("[name]", s)
     s = _CUE_BEFORE.sub(lambda m: _name_sub(m, 2), s)

@@ -32,6 +32,7 @@ __all__ = [
     "ESTIMATE_COLUMNS",
     "DomainDesign",
     "DomainEstimates",
+    "answered",
     "check_deff",
     "domain_estimates",
     "estimate_frame",
@@ -273,6 +274,31 @@ def estimate_frame(table: pd.DataFrame, variable: str, cols: dict) -> pd.DataFra
     out = out[by_cols + ESTIMATE_COLUMNS]
     out["n"] = out["n"].astype("int64")
     return out
+
+
+def answered(g_all: np.ndarray, *values: np.ndarray) -> np.ndarray:
+    """Whether each row is in a group (``g_all >= 0``) and answered every one of ``values``.
+
+    Parameters
+    ----------
+    g_all : numpy.ndarray
+        Each row's group, -1 outside every group.
+    *values : numpy.ndarray
+        Variables whose NaN is not answered.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> answered(np.array([0, -1, 1]), np.array([1.0, 2, np.nan])).tolist()
+    [True, False, False]
+    """
+    inside = g_all >= 0
+    for v in values:
+        inside = inside & ~np.isnan(v)
+    return inside
 
 
 def schema_frame(table: pd.DataFrame, variable: str, cols: dict[str, Any]) -> pd.DataFrame:

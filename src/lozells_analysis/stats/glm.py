@@ -22,7 +22,7 @@ from lozells_analysis.exceptions import DesignError, ParameterError
 from lozells_analysis.stats.intervals import check_level, t_quantile
 from lozells_analysis.stats.variance import PsuLayout, vcov_matrix
 
-__all__ = ["GLM_COLUMNS", "GLM_FAMILIES", "GLMDesign", "SurveyGLMFit", "survey_glm"]
+__all__ = ["GLM_COLUMNS", "GLM_FAMILIES", "GLMDesign", "SurveyGLMFit", "glm_table", "survey_glm"]
 
 #: Families of :func:`survey_glm` and the ``method`` each writes in the table.
 GLM_FAMILIES = {"binomial": "svyglm quasibinomial", "gaussian": "svyglm gaussian"}
@@ -245,16 +245,55 @@ def survey_glm(
         raise DesignError(f"The outcome of {formula!r} must be 0/1 for family binomial.")
     res, V, Ainv = _sandwich(design, y, X, rows, family)
     beta = np.asarray(res.params)
-    se = np.sqrt(np.diag(V))
     used = np.zeros(design.n_rows, dtype=bool)
     used[rows] = True
     df = int(design.domain_df(np.where(used, 0, -1), 1)[0]) + 1 - X.shape[1]
+    model = (formula, family, list(X_df.columns), int(used.sum()), res)
+    return glm_table(model, beta, V, Ainv, df, level)
+
+
+def glm_table(
+    model: tuple[str, str, list[str], int, Any],
+    beta: np.ndarray,
+    V: np.ndarray,
+    naive: np.ndarray,
+    df: int,
+    level: float,
+) -> pd.DataFrame:
+    """The coefficient table of a design-based GLM from its estimates and covariance.
+
+    Parameters
+    ----------
+    model : tuple
+        ``(formula, family, terms, n, results)``: the model, its coefficient names, the rows
+        used and the statsmodels point fit.
+    beta, V, naive : numpy.ndarray
+        Coefficients, design covariance and model-based covariance.
+    df : int
+        Residual degrees of freedom.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`~lozells_analysis.stats.glm.GLM_COLUMNS`, with the
+        :class:`~lozells_analysis.stats.glm.SurveyGLMFit` in ``attrs["model"]``.
+
+    Examples
+    --------
+    >>> t = glm_table(("y ~ 1", "gaussian", ["Intercept"], 11, None), np.array([2.0]),
+    ...               np.eye(1), np.eye(1), 10, 0.95)
+    >>> t[["variable", "estimate", "se", "df"]]
+        variable  estimate   se  df
+    0  Intercept       2.0  1.0  10
+    """
+    formula, family, terms, n, results = model
+    se = np.sqrt(np.diag(V))
     tq = float(t_quantile(level, df))
     with np.errstate(invalid="ignore", divide="ignore"):
         tstat = beta / se
     pval = 2 * stats.t.sf(np.abs(tstat), df) if df > 0 else np.full(len(beta), np.nan)
-    terms = list(X_df.columns)
-    n = int(used.sum())
     out = pd.DataFrame(
         {
             "variable": terms,
@@ -275,9 +314,9 @@ def survey_glm(
         family=family,
         params=pd.Series(beta, index=terms),
         vcov=pd.DataFrame(V, index=terms, columns=terms),
-        naive_cov=pd.DataFrame(Ainv, index=terms, columns=terms),
+        naive_cov=pd.DataFrame(naive, index=terms, columns=terms),
         df=df,
         n=n,
-        results=res,
+        results=results,
     )
     return out

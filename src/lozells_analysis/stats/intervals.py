@@ -47,8 +47,10 @@ __all__ = [
     "interval_method",
     "likelihood_interval",
     "logit_interval",
+    "mean_columns",
     "mean_interval",
     "t_quantile",
+    "wald_limits",
     "wilson_interval",
     "wilson_score_interval",
     "wilson_unweighted_interval",
@@ -110,6 +112,68 @@ def t_quantile(level: float, df: np.ndarray | float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         out = np.where(np.isinf(df), stats.norm.ppf(q), stats.t.ppf(q, np.where(df > 0, df, 1)))
     return np.where(df > 0, out, np.nan)
+
+
+def wald_limits(
+    est: np.ndarray, se: np.ndarray, df: np.ndarray | float, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The t(df) Wald interval ``est -/+ t se``.
+
+    Parameters
+    ----------
+    est, se : numpy.ndarray
+        Estimates and their standard errors.
+    df : array-like or float
+        Degrees of freedom (infinite: normal).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Lower and upper limits.
+
+    Examples
+    --------
+    >>> lo, hi = wald_limits(np.array([1.0]), np.array([2.0]), np.inf, 0.95)
+    >>> round(float(hi[0]), 4)
+    4.9199
+    """
+    t = t_quantile(level, df)
+    return est - t * se, est + t * se
+
+
+def mean_columns(st: DomainEstimates, level: float) -> dict[str, Any]:
+    """The columns of a table of means: Wald t(df) intervals, ``deff`` and ``n_eff``.
+
+    Parameters
+    ----------
+    st : DomainEstimates
+        The groups' means, variances, design effects, counts and degrees of freedom.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    dict
+        ``estimate, se, lower_ci, upper_ci, level, method, deff, n, n_eff, df``.
+    """
+    se = np.sqrt(st.var)
+    lower, upper = wald_limits(st.est, se, st.df, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = st.n / st.deff
+    return {
+        "estimate": st.est,
+        "se": se,
+        "lower_ci": lower,
+        "upper_ci": upper,
+        "level": level,
+        "method": "wald_t",
+        "deff": st.deff,
+        "n": st.n,
+        "n_eff": n_eff,
+        "df": st.df,
+    }
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -211,8 +275,9 @@ def mean_interval(d: DomainEstimates, level: float) -> ProportionInterval:
     -------
     ProportionInterval
     """
-    p, se, t = d.est, np.sqrt(d.var), t_quantile(level, d.df)
-    return with_boundary_fallback(d, level, "mean", p - t * se, p + t * se)
+    return with_boundary_fallback(
+        d, level, "mean", *wald_limits(d.est, np.sqrt(d.var), d.df, level)
+    )
 
 
 def _logit_limits(d: DomainEstimates, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -42,6 +42,15 @@ __all__ = [
 
 
 # --- counting -----------------------------------------------------------------------------------
+def _frame_of(excerpts: pd.DataFrame, coding_frame: CodingFrame | None) -> CodingFrame:
+    """The coding frame given, else the one read with the excerpts (a ``.qdpx`` carries its
+    own), else ``data/qualitative_codes.yaml``."""
+    if coding_frame is not None:
+        return coding_frame
+    own = excerpts.attrs.get("coding_frame")
+    return own if isinstance(own, CodingFrame) else load_coding_frame()
+
+
 def explode_codes(
     excerpts: pd.DataFrame,
     column: str = "codes",
@@ -63,7 +72,7 @@ def explode_codes(
     0          a          trust
     1          a  waiting_times
     """
-    codes = (coding_frame or load_coding_frame()).frame(kind)
+    codes = _frame_of(excerpts, coding_frame).frame(kind)
     if column not in excerpts.columns:
         raise SurveyDataError(
             f"The excerpts have no {column!r} column; columns present: "
@@ -216,7 +225,7 @@ def code_frequencies(
     from lozells_analysis.stats.schema import by_columns, tidy
 
     min_n = check_min_n(min_n)
-    cf = coding_frame or load_coding_frame()
+    cf = _frame_of(excerpts, coding_frame)
     codes = cf.frame(kind)
     long = explode_codes(excerpts, column, kind, cf)
     keys = by_columns(by)
@@ -248,7 +257,7 @@ def co_occurrence(
     >>> int(m.loc["trust", "waiting_times"]), int(m.loc["trust", "trust"])
     (2, 3)
     """
-    cf = coding_frame or load_coding_frame()
+    cf = _frame_of(excerpts, coding_frame)
     codes = list(cf.frame(kind))
     long = explode_codes(excerpts, column, kind, cf)
     ind = pd.crosstab(long["excerpt_id"], long["code"]).reindex(columns=codes, fill_value=0)
@@ -285,7 +294,7 @@ def quotes(
     >>> quotes(ex, "trust", n=2)["quote"].tolist()
     ['I do not trust them.', 'Ask [name].']
     """
-    cf = coding_frame or load_coding_frame()
+    cf = _frame_of(excerpts, coding_frame)
     frame = cf.frame(kind)
     if code not in frame:
         raise ParameterError(
@@ -301,5 +310,8 @@ def quotes(
     sub["_order"] = rng.permutation(len(sub))
     sub = sub.sort_values(["_changed", "_order"]).head(n)
     out = sub[["quote", *context]].reset_index(drop=True)
+    for column in context:  # context columns are printed beside the quote: redact them too
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(redact)
     out.insert(0, "code", frame[code].label)
     return out

@@ -21,10 +21,16 @@ import pandas as pd
 
 from lozells_analysis.exceptions import DesignError
 from lozells_analysis.stats.columns import numeric_column
-from lozells_analysis.stats.domain import DomainEstimates, estimate_frame
+from lozells_analysis.stats.domain import (
+    DomainEstimates,
+    answered,
+    estimate_frame,
+    schema_frame,
+)
 from lozells_analysis.stats.intervals import (
     expit,
     interval_method,
+    mean_columns,
     t_quantile,
     with_boundary_fallback,
 )
@@ -33,6 +39,7 @@ from lozells_analysis.stats.repweights import (
     qrule_math,
     replicate_variance,
 )
+from lozells_analysis.stats.totals import wald_columns
 
 __all__ = [
     "TOTAL_COLUMNS",
@@ -104,9 +111,7 @@ def _domain(
     """Table of groups, G, each row's group, its group if every value is present (else -1),
     and whether it is."""
     g_all, table = design.groups(by)
-    inside = g_all >= 0
-    for v in values:
-        inside = inside & ~np.isnan(v)
+    inside = answered(g_all, *values)
     return table, len(table), g_all, np.where(inside, g_all, -1), inside
 
 
@@ -217,23 +222,7 @@ def replicate_mean(
     """
     level, deff, df = settings
     st, _ = replicate_domain_means(design, y, by, deff, df)
-    se = np.sqrt(st.var)
-    t = t_quantile(level, st.df)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = st.n / st.deff
-    cols = {
-        "estimate": st.est,
-        "se": se,
-        "lower_ci": st.est - t * se,
-        "upper_ci": st.est + t * se,
-        "level": level,
-        "method": "wald_t",
-        "deff": st.deff,
-        "n": st.n,
-        "n_eff": n_eff,
-        "df": st.df,
-    }
-    return estimate_frame(st.table, variable, cols)
+    return estimate_frame(st.table, variable, mean_columns(st, level))
 
 
 def replicate_proportion(
@@ -305,14 +294,7 @@ def _table(
 ) -> pd.DataFrame:
     """The tidy frame of :data:`TOTAL_COLUMNS` from (estimate, variance, n, df)."""
     est, var, n, df = cols
-    se = np.sqrt(var)
-    t = t_quantile(level, df)
-    out = table.reset_index(drop=True).copy()
-    values = [variable, est, se, est - t * se, est + t * se, level, method, n, df]
-    for k, v in zip(TOTAL_COLUMNS, values, strict=True):
-        out[k] = v
-    out["n"] = out["n"].astype("int64")
-    return out
+    return schema_frame(table, variable, wald_columns(est, var, n, df, level, method))
 
 
 def replicate_total(

@@ -4,8 +4,9 @@ What this module holds: :func:`replicate_glm` (the model refitted with each repl
 weights, R's ``svyglm`` on an ``svrepdesign``), :func:`calibrated_glm` (the sandwich of
 :mod:`~lozells_analysis.stats.glm` with the score's influence values replaced by their
 calibration residuals, as R's ``svyglm`` on a calibrated ``svydesign``), the array helper
-:func:`replicate_glm_coefficients`, and :func:`glm_table`, the coefficient table both share
-with :meth:`SurveyDesign.glm`.
+:func:`replicate_glm_coefficients`; both build their coefficient table with
+:func:`~lozells_analysis.stats.glm.glm_table`, as :meth:`SurveyDesign.glm` does (re-exported
+here).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from lozells_analysis.exceptions import DesignError, ParameterError
-from lozells_analysis.stats.glm import GLM_COLUMNS, GLM_FAMILIES, SurveyGLMFit, _model_matrices
-from lozells_analysis.stats.intervals import check_level, t_quantile
+from lozells_analysis.stats.glm import GLM_FAMILIES, _model_matrices, glm_table
+from lozells_analysis.stats.intervals import check_level
 from lozells_analysis.stats.repestimators import RepDesign
 from lozells_analysis.stats.repweights import replicate_covariance
 from lozells_analysis.stats.variance import vcov_matrix
@@ -141,76 +141,6 @@ def replicate_glm(
     df = int(design.domain_df(np.where(fit, 0, -1), 1)[0]) + 1 - X.shape[1]
     model = (formula, family, list(X_df.columns), len(rows), res)
     return glm_table(model, beta, V, naive, df, level)
-
-
-def glm_table(
-    model: tuple[str, str, list[str], int, Any],
-    beta: np.ndarray,
-    V: np.ndarray,
-    naive: np.ndarray,
-    df: int,
-    level: float,
-) -> pd.DataFrame:
-    """The coefficient table of a design-based GLM from its estimates and covariance.
-
-    Parameters
-    ----------
-    model : tuple
-        ``(formula, family, terms, n, results)``: the model, its coefficient names, the rows
-        used and the statsmodels point fit.
-    beta, V, naive : numpy.ndarray
-        Coefficients, design covariance and model-based covariance.
-    df : int
-        Residual degrees of freedom.
-    level : float
-        Confidence level.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The columns of :data:`~lozells_analysis.stats.glm.GLM_COLUMNS`, with the
-        :class:`~lozells_analysis.stats.glm.SurveyGLMFit` in ``attrs["model"]``.
-
-    Examples
-    --------
-    >>> t = glm_table(("y ~ 1", "gaussian", ["Intercept"], 11, None), np.array([2.0]),
-    ...               np.eye(1), np.eye(1), 10, 0.95)
-    >>> t[["variable", "estimate", "se", "df"]]
-        variable  estimate   se  df
-    0  Intercept       2.0  1.0  10
-    """
-    formula, family, terms, n, results = model
-    se = np.sqrt(np.diag(V))
-    tq = float(t_quantile(level, df))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tstat = beta / se
-    pval = 2 * stats.t.sf(np.abs(tstat), df) if df > 0 else np.full(len(beta), np.nan)
-    out = pd.DataFrame(
-        {
-            "variable": terms,
-            "estimate": beta,
-            "se": se,
-            "lower_ci": beta - tq * se,
-            "upper_ci": beta + tq * se,
-            "level": level,
-            "method": GLM_FAMILIES[family],
-            "n": n,
-            "df": df,
-            "statistic": tstat,
-            "p_value": pval,
-        }
-    )[GLM_COLUMNS]
-    out.attrs["model"] = SurveyGLMFit(
-        formula=formula,
-        family=family,
-        params=pd.Series(beta, index=terms),
-        vcov=pd.DataFrame(V, index=terms, columns=terms),
-        naive_cov=pd.DataFrame(naive, index=terms, columns=terms),
-        df=df,
-        n=n,
-        results=results,
-    )
-    return out
 
 
 def calibrated_glm(

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lozells_analysis.stats.domain import DomainDesign, schema_frame
-from lozells_analysis.stats.intervals import t_quantile
+from lozells_analysis.stats.domain import DomainDesign, answered, schema_frame
+from lozells_analysis.stats.intervals import wald_limits
 from lozells_analysis.stats.variance import domain_df
 
 __all__ = ["survey_ratio", "survey_total", "wald_columns"]
@@ -56,12 +56,12 @@ def wald_columns(
     4.9199
     """
     se = np.sqrt(var)
-    t = t_quantile(level, df)
+    lower, upper = wald_limits(est, se, df, level)
     return {
         "estimate": est,
         "se": se,
-        "lower_ci": est - t * se,
-        "upper_ci": est + t * se,
+        "lower_ci": lower,
+        "upper_ci": upper,
         "level": level,
         "method": method,
         "n": n,
@@ -117,7 +117,7 @@ def survey_total(
     y = design.values(variable, "mean")
     g_all, table = design.groups(by)
     G = len(table)
-    inside = (g_all >= 0) & ~np.isnan(y)
+    inside = answered(g_all, y)
     g = np.where(inside, g_all, 0)
     z = np.where(inside, design.w * np.where(inside, y, 0.0), 0.0)
     n = np.bincount(g, weights=inside, minlength=G)
@@ -170,7 +170,7 @@ def survey_ratio(
     x = design.values(denominator, "mean")
     g_all, table = design.groups(by)
     G = len(table)
-    inside = (g_all >= 0) & ~np.isnan(y) & ~np.isnan(x)
+    inside = answered(g_all, y, x)
     g = np.where(inside, g_all, 0)
     wy = np.where(inside, design.w * np.where(inside, y, 0.0), 0.0)
     wx = np.where(inside, design.w * np.where(inside, x, 0.0), 0.0)
