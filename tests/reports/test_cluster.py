@@ -252,7 +252,10 @@ def test_jobs_that_never_start_a_worker_fail_the_runs_and_say_why(tmp_path, slur
     assert outcome.status == "failed"
     assert "none of the Slurm jobs (1001) started a Dask worker" in outcome.error
     run_log = (project.reports / "logs" / "solo.log").read_text(encoding="utf-8")
-    assert "job_script_prologue" in run_log and str(project.state_dir / "jobs") in run_log
+    # the published log names the job-log folder relative to the project, never its absolute
+    # path (machine detail stays out of reports/)
+    assert "job_script_prologue" in run_log and ".lozells/jobs" in run_log
+    assert str(project.root) not in run_log
     job_log = project.state_dir / "jobs" / "lozells-worker-1001.err"
     assert "module: command not found" in job_log.read_text()
     assert "FAILED" in index_row(project, "solo")
