@@ -79,7 +79,7 @@ def _version() -> str:
 
 # Target pooled, weighted distribution of the valid answers of each categorical item, in
 # code order. Rows marked "published" reproduce a Local Conversations headline figure
-# (../shared/reference/published_figures.csv): the sum over the indicator's codes.
+# (tests/reference/published_figures.csv): the sum over the indicator's codes.
 TARGETS: dict[str, list[float]] = {
     "change_area_run": [0.38, 0.44, 0.08, 0.06, 0.04],  # published: 82% agree
     "pull_together": [0.32, 0.44, 0.10, 0.09, 0.05],  # published: 76% agree
