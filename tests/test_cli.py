@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lozells_analysis import paths
 from lozells_analysis.cli import main
-from lozells_analysis.reports.build import BuildOptions, build
 from lozells_analysis.reports.lock import BuildLock
-from lozells_analysis.reports.project import LIBRARY, Project
 from lozells_analysis.reports.state import BuildState, RunRecord
 
 _spec = importlib.util.spec_from_file_location(
@@ -126,23 +123,3 @@ def test_build_exit_status_is_0_when_all_succeed_then_1_when_one_fails(tmp_path,
     assert main(["--root", str(tmp_path), "build", "one"]) == 1
     err = capsys.readouterr().err
     assert "FAILED one: ValueError: boom" in err and "logs/one.log" in err
-
-
-@pytest.mark.slow
-def test_the_real_catalogue_builds(tmp_path):
-    """End to end: the repository's own reports.yaml and notebooks, into a scratch folder."""
-    root = paths.project_root()
-    project = Project(
-        root=root,
-        catalogue=root / "reports.yaml",
-        reports=tmp_path / "reports",
-        state_dir=tmp_path / "state",
-        library=LIBRARY,
-        lock_file=root / "requirements.lock",
-    )
-    summary = build(project, BuildOptions())
-    assert summary.ok, "\n".join(f"{o.name}: {o.error}" for o in summary.failed)
-    for outcome in summary.outcomes:
-        assert (project.reports / f"{outcome.name}.research.html").is_file()
-        assert (project.reports / f"{outcome.name}.briefing.html").is_file()
-    assert (project.reports / "index.html").is_file()
