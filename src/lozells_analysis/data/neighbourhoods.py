@@ -248,20 +248,7 @@ def _benchmark_measures(cb: Codebook) -> set[str]:
     return {m for m in out if m}
 
 
-def parse_neighbourhoods(raw: Any, path: Path, codebook: Codebook | None = None) -> Neighbourhoods:
-    """Check a parsed ``neighbourhoods.yaml`` against the codebook and build the object."""
-    cb = codebook or load_codebook()
-    if not isinstance(raw, dict):
-        raise _fail(path, "top level", "the file must hold a YAML mapping.")
-    _unknown_keys(
-        path,
-        "top level",
-        raw,
-        {"defaults", "programme", "neighbourhoods", "qualitative_sources", "comparators"},
-    )
-    defaults = raw.get("defaults") or {}
-    default_audience = _text(path, "defaults", defaults, "audience")
-
+def _parse_sources(path: Path, raw: Mapping[str, Any]) -> dict[str, QualitativeSource]:
     sources: dict[str, QualitativeSource] = {}
     for sid, s in (raw.get("qualitative_sources") or {}).items():
         where = f"qualitative_sources.{sid}"
@@ -274,51 +261,68 @@ def parse_neighbourhoods(raw: Any, path: Path, codebook: Codebook | None = None)
         sources[sid] = QualitativeSource(
             sid, _text(path, where, s, "name"), _text(path, where, s, "place"), tuple(covers)
         )
+    return sources
 
+
+def _parse_area(
+    path: Path,
+    i: int,
+    entry: Any,
+    cb: Codebook,
+    sources: Mapping[str, QualitativeSource],
+    default_audience: str,
+) -> Neighbourhood:
+    where = f"neighbourhoods[{i}]"
+    if not isinstance(entry, dict):
+        raise _fail(path, where, f"must be a mapping; got {entry!r}.")
+    name = _text(path, where, entry, "name")
+    where = f"neighbourhoods[{i}] ({name})"
+    _unknown_keys(path, where, entry, _AREA_KEYS)
+    nation = _text(path, where, entry, "nation")
+    if nation not in cb.nations:
+        raise _fail(path, where, f"nation {nation!r} is not one of {', '.join(cb.nations)}.")
     known = dict(cb.neighbourhoods)
+    if name not in known:
+        raise _fail(
+            path,
+            where,
+            f"{name!r} is not a neighbourhood of data/codebook.yaml "
+            f"({', '.join(known)}); spell it as the codebook does.",
+        )
+    if known[name].nation != nation:
+        raise _fail(
+            path,
+            where,
+            f"nation {nation!r} differs from data/codebook.yaml's {known[name].nation!r}.",
+        )
+    return Neighbourhood(
+        name=name,
+        nation=nation,
+        local_authority=_text(path, where, entry, "local_authority"),
+        audience=_text(path, where, entry, "audience", default_audience),
+        qualitative_sources=_source_ids(path, where, entry.get("qualitative_sources"), sources),
+    )
+
+
+def _parse_areas(
+    path: Path,
+    raw: Mapping[str, Any],
+    cb: Codebook,
+    sources: Mapping[str, QualitativeSource],
+    default_audience: str,
+) -> dict[str, Neighbourhood]:
     entries = raw.get("neighbourhoods")
     if not isinstance(entries, list) or not entries:
         raise _fail(path, "neighbourhoods", "must be a non-empty list of areas.")
     areas: dict[str, Neighbourhood] = {}
     for i, entry in enumerate(entries):
-        where = f"neighbourhoods[{i}]"
-        if not isinstance(entry, dict):
-            raise _fail(path, where, f"must be a mapping; got {entry!r}.")
-        name = _text(path, where, entry, "name")
-        where = f"neighbourhoods[{i}] ({name})"
-        _unknown_keys(path, where, entry, _AREA_KEYS)
-        if name in areas:
-            raise _fail(path, where, "this name appears twice; keep one entry.")
-        nation = _text(path, where, entry, "nation")
-        if nation not in cb.nations:
+        area = _parse_area(path, i, entry, cb, sources, default_audience)
+        if area.name in areas:
             raise _fail(
-                path, where, f"nation {nation!r} is not one of {', '.join(cb.nations)}."
+                path, f"neighbourhoods[{i}] ({area.name})", "this name appears twice; keep one."
             )
-        if known:
-            if name not in known:
-                raise _fail(
-                    path,
-                    where,
-                    f"{name!r} is not a neighbourhood of data/codebook.yaml "
-                    f"({', '.join(known)}); spell it as the codebook does.",
-                )
-            if known[name].nation != nation:
-                raise _fail(
-                    path,
-                    where,
-                    f"nation {nation!r} differs from data/codebook.yaml's "
-                    f"{known[name].nation!r}.",
-                )
-        areas[name] = Neighbourhood(
-            name=name,
-            nation=nation,
-            local_authority=_text(path, where, entry, "local_authority"),
-            audience=_text(path, where, entry, "audience", default_audience),
-            qualitative_sources=_source_ids(
-                path, where, entry.get("qualitative_sources"), sources
-            ),
-        )
-    missing = [n for n in known if n not in areas]
+        areas[area.name] = area
+    missing = [n for n in cb.neighbourhoods if n not in areas]
     if missing:
         raise _fail(
             path,
@@ -326,32 +330,22 @@ def parse_neighbourhoods(raw: Any, path: Path, codebook: Codebook | None = None)
             f"no entry for {', '.join(missing)} (in data/codebook.yaml); add one per area.",
         )
     for sid, s in sources.items():
-        for area in s.covers:
-            if area not in areas:
-                raise _fail(
-                    path, f"qualitative_sources.{sid}", f"covers unknown area {area!r}."
-                )
-            if sid not in areas[area].qualitative_sources:
+        for name in s.covers:
+            if name not in areas:
+                raise _fail(path, f"qualitative_sources.{sid}", f"covers unknown area {name!r}.")
+            if sid not in areas[name].qualitative_sources:
                 raise _fail(
                     path,
                     f"qualitative_sources.{sid}",
-                    f"covers {area} but {area}'s entry does not list {sid!r} in its "
+                    f"covers {name} but {name}'s entry does not list {sid!r} in its "
                     "qualitative_sources; list it in both places or neither.",
                 )
+    return areas
 
-    prog = raw.get("programme") or {}
-    _unknown_keys(path, "programme", prog, {"name", "audience", "qualitative_sources"})
-    programme = Neighbourhood(
-        name=_text(path, "programme", prog, "name"),
-        nation=None,
-        local_authority=None,
-        audience=_text(path, "programme", prog, "audience", default_audience),
-        qualitative_sources=_source_ids(
-            path, "programme", prog.get("qualitative_sources"), sources
-        ),
-        is_programme=True,
-    )
 
+def _parse_comparators(
+    path: Path, raw: Mapping[str, Any], cb: Codebook, areas: Mapping[str, Neighbourhood]
+) -> dict[str, NationComparators]:
     measures = _benchmark_measures(cb)
     comparators: dict[str, NationComparators] = {}
     for nation, spec in (raw.get("comparators") or {}).items():
@@ -376,6 +370,37 @@ def parse_neighbourhoods(raw: Any, path: Path, codebook: Codebook | None = None)
                 f"no entry for {area.nation} ({area.name} is there); add one, with "
                 "`figures: []` and a `note` if it has no comparable figure.",
             )
+    return comparators
+
+
+def parse_neighbourhoods(raw: Any, path: Path, codebook: Codebook | None = None) -> Neighbourhoods:
+    """Check a parsed ``neighbourhoods.yaml`` against the codebook and build the object."""
+    cb = codebook or load_codebook()
+    if not isinstance(raw, dict):
+        raise _fail(path, "top level", "the file must hold a YAML mapping.")
+    _unknown_keys(
+        path,
+        "top level",
+        raw,
+        {"defaults", "programme", "neighbourhoods", "qualitative_sources", "comparators"},
+    )
+    defaults = raw.get("defaults") or {}
+    default_audience = _text(path, "defaults", defaults, "audience")
+    sources = _parse_sources(path, raw)
+    areas = _parse_areas(path, raw, cb, sources, default_audience)
+    prog = raw.get("programme") or {}
+    _unknown_keys(path, "programme", prog, {"name", "audience", "qualitative_sources"})
+    programme = Neighbourhood(
+        name=_text(path, "programme", prog, "name"),
+        nation=None,
+        local_authority=None,
+        audience=_text(path, "programme", prog, "audience", default_audience),
+        qualitative_sources=_source_ids(
+            path, "programme", prog.get("qualitative_sources"), sources
+        ),
+        is_programme=True,
+    )
+    comparators = _parse_comparators(path, raw, cb, areas)
     return Neighbourhoods(areas, programme, sources, comparators, str(path))
 
 

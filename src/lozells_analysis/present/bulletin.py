@@ -18,34 +18,35 @@ HTML, from the templates in ``present/templates/bulletin/``:
 
 Nothing here names a wave, a parameter, a file or a module: a councillor reads it.
 
-Examples
---------
->>> period_text([1, 2, 3, 4, 5, 6]), period_text([4])
-('2016 to 2019', '2018')
->>> len(METHODS) >= 5 and all(term and text for term, text in methods(10))
-True
+The release details, the period in words, the methods text and the templates are in
+:mod:`lozells_analysis.present.release`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import html
 import logging
-import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from lozells_analysis.data.codebook import Codebook, load_codebook
+from lozells_analysis.data.codebook import Codebook
 from lozells_analysis.data.neighbourhoods import Neighbourhood, Neighbourhoods, load_neighbourhoods
-from lozells_analysis.paths import project_root
 from lozells_analysis.present import headlines
 from lozells_analysis.present.comparisons import comparison_html, legend_html
+from lozells_analysis.present.release import (
+    METHODS,
+    STATISTICS_DOC,
+    Release,
+    load_release,
+    methods,
+    methods_box_html,
+    period_text,
+    render_template,
+    season_labels,
+)
 from lozells_analysis.present.tables import Html, format_number, format_percent
 from lozells_analysis.stats.compare import compare_with_comparators
 
@@ -61,11 +62,9 @@ __all__ = [
     "methods",
     "methods_box_html",
     "period_text",
+    "season_labels",
 ]
 
-TEMPLATES = Path(__file__).parent / "templates" / "bulletin"
-#: Where the statistics guide is, relative to a built report in ``reports/``.
-STATISTICS_DOC = "../docs/statistics.md"
 #: The measures every pack compares (indicators as percentages; ``life_satisfaction`` a mean).
 PACK_PROPORTIONS = (
     "change_area_run",
@@ -76,133 +75,6 @@ PACK_PROPORTIONS = (
 PACK_MEANS = ("life_satisfaction",)
 #: The measures the pack follows over time.
 TREND_MEASURES = ("belong_neighbourhood", "pull_together")
-
-#: The methods box: (term, text); ``{min_n}`` is filled in.
-METHODS = (
-    (
-        "Design",
-        "Residents were sampled in each of the thirteen neighbourhoods separately, so each "
-        "neighbourhood is its own stratum.",
-    ),
-    (
-        "Weights",
-        "Each answer is weighted so that the answers match each neighbourhood's population "
-        "and make up for people who did not take part.",
-    ),
-    (
-        "Uncertainty",
-        "The margin of each figure allows for the weights and the sampling design "
-        "(Taylor linearisation).",
-    ),
-    (
-        "Ranges",
-        "Each range is a 95% confidence interval: the true figure for all residents very "
-        "probably lies in it (for percentages it is worked out on the log-odds scale, so it "
-        "stays between 0% and 100%).",
-    ),
-    (
-        "Reliability",
-        "A figure resting on fewer than {min_n} answers is not shown. A figure marked "
-        "\u2020 rests on few answers or has a wide range: treat it with caution.",
-    ),
-)
-
-
-def methods(min_n: int) -> list[tuple[str, str]]:
-    """The methods box's entries with the low-reliability threshold filled in."""
-    return [(term, text.format(min_n=min_n)) for term, text in METHODS]
-
-
-@functools.cache
-def _environment() -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-def _render(template: str, **context: Any) -> Html:
-    return Html(_environment().get_template(template).render(**context))
-
-
-def methods_box_html(min_n: int = 10, statistics_doc: str = STATISTICS_DOC) -> str:
-    """The short methods box a research report's briefing view opens with (the \u2020 symbol
-    for low reliability explained once)."""
-    return str(
-        _render(
-            "methods_box.html.j2",
-            methods=methods(min_n),
-            symbol_note="\u2020 marks a figure to treat with caution.",
-            statistics_doc=statistics_doc,
-        )
-    )
-
-
-# --- configuration -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Release:
-    """The release block: from ``[tool.lozells.release]`` in ``pyproject.toml``."""
-
-    release_date: str
-    next_update: str
-    contact_name: str
-    contact_email: str = ""
-
-
-def _long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def load_release(root: Path | None = None, today: dt.date | None = None) -> Release:
-    """The release details; an empty or missing ``release_date`` means the day of the build.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     _ = (Path(d) / "pyproject.toml").write_text(
-    ...         '[tool.lozells.release]\\nnext_update = "Spring 2027"\\n'
-    ...         'contact_name = "Evaluation team"\\n')
-    ...     load_release(Path(d), today=dt.date(2026, 11, 28))
-    Release(release_date='28 November 2026', next_update='Spring 2027', contact_name='Evaluation team', contact_email='')
-    """
-    file = (root or project_root()) / "pyproject.toml"
-    conf: dict[str, Any] = {}
-    try:
-        conf = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        log.warning("no release details read from %s: %s", file.name, exc)
-    rel = conf.get("tool", {}).get("lozells", {}).get("release", {}) or {}
-    date = str(rel.get("release_date") or "") or _long_date(today or dt.date.today())
-    return Release(
-        release_date=date,
-        next_update=str(rel.get("next_update") or "To be announced"),
-        contact_name=str(rel.get("contact_name") or "The evaluation team"),
-        contact_email=str(rel.get("contact_email") or ""),
-    )
-
-
-def period_text(waves: Sequence[int], codebook: Codebook | None = None) -> str:
-    """The calendar years the waves span: ``"2016 to 2019"`` (one year: ``"2018"``)."""
-    cb = codebook or load_codebook()
-    first = min(cb.waves[int(w)].start.year for w in waves)
-    last = max(cb.waves[int(w)].start.year for w in waves)
-    return str(first) if first == last else f"{first} to {last}"
-
-
-def season_labels(codebook: Codebook | None = None) -> dict[int, str]:
-    """Each wave as a reader names it: ``"Spring 2016"`` (from the codebook's wave labels)."""
-    cb = codebook or load_codebook()
-    out = {}
-    for w, v in cb.waves.items():
-        m = re.search(r"\(([^)]*)\)", v.label)
-        out[w] = m.group(1).capitalize() if m else str(v.start.year)
-    return out
 
 
 # --- sentences -----------------------------------------------------------------------------
@@ -215,7 +87,7 @@ def _value(v: float, kind: str) -> str:
 
 
 def _direction(category: str, polarity: str | None) -> str:
-    """"better" / "worse" as the direction of the number (higher or lower)."""
+    """ "better" / "worse" as the direction of the number (higher or lower)."""
     if category in ("higher", "lower"):
         return category
     up = (category == "better") == (polarity != "lower")
@@ -364,8 +236,9 @@ class BriefingPack:
         if self.area.is_programme:
             out.append(
                 "Like People's Health Trust's Annual Review, the programme is compared with "
-                "England, although three of its areas are in Scotland and Wales. \u201cSimilar\u201d "
-                "means the survey cannot tell the two figures apart, not that they are the same."
+                "England, although three of its areas are in Scotland and Wales. "
+                "\u201cSimilar\u201d means the survey cannot tell the two figures apart, "
+                "not that they are the same."
             )
         elif nation is not None:
             out.append(
@@ -409,7 +282,7 @@ class BriefingPack:
             "said about their neighbourhood, how sure we can be of each figure, and how it "
             f"compares with {self.nation_words}."
         )
-        return _render(
+        return render_template(
             "front.html.j2",
             title=self.title,
             standfirst=standfirst,
@@ -460,7 +333,9 @@ class BriefingPack:
         out = []
         seasons = season_labels()
         for t in self.trend.itertuples():
-            rows = self.by_wave[(self.by_wave["variable"] == t.variable) & ~self.by_wave["suppressed"]]
+            rows = self.by_wave[
+                (self.by_wave["variable"] == t.variable) & ~self.by_wave["suppressed"]
+            ]
             rows = rows.sort_values("wave")
             if len(rows) < 2:
                 continue
@@ -538,8 +413,7 @@ class BriefingPack:
             ),
             (
                 "Programme-wide figure",
-                "A figure published for all Local Conversations areas together, not for one "
-                "area.",
+                "A figure published for all Local Conversations areas together, not for one area.",
             ),
         ]
         if self.synthetic:
@@ -549,7 +423,7 @@ class BriefingPack:
                     "Made-up answers created to test this pack; they describe no real person.",
                 )
             )
-        return _render("glossary.html.j2", terms=terms)
+        return render_template("glossary.html.j2", terms=terms)
 
     def annex(self) -> Html:
         """Quality and methods: the methods box, the sources (with addresses), and the
@@ -565,7 +439,7 @@ class BriefingPack:
             sources.append((f"{c.comparator}: {c.source}{period}", getattr(c, "url", None)))
         if self.events_cover:
             sources.append((self.hoods.sources["listening_events"].name, None))
-        return _render(
+        return render_template(
             "annex.html.j2",
             methods=methods(self.min_n),
             statistics_doc=STATISTICS_DOC,
@@ -573,8 +447,9 @@ class BriefingPack:
             programme_intro=(
                 "Published by People's Health Trust (Annual Review 2021) for all Local "
                 "Conversations areas together, 2016 to 2019. They are not figures for "
-                f"{self.name}." if not self.area.is_programme else
-                "Published by People's Health Trust (Annual Review 2021) for all Local "
+                f"{self.name}."
+                if not self.area.is_programme
+                else "Published by People's Health Trust (Annual Review 2021) for all Local "
                 "Conversations areas together, 2016 to 2019; this pack's figures reproduce them."
             ),
             programme_figures=self.programme_figures,
@@ -623,6 +498,7 @@ def briefing_pack(
     events: pd.DataFrame | None = None,
     hoods: Neighbourhoods | None = None,
     release: Release | None = None,
+    trend_items: Sequence[str] = TREND_MEASURES,
 ) -> BriefingPack:
     """Compute everything one briefing pack shows.
 
@@ -664,14 +540,13 @@ def briefing_pack(
     comps = _comparator_frame(nation.figures if nation else (), measures)
     compared = compare_with_comparators(estimates, comps, polarity)
 
+    trend_items = selection.check_indicators(list(trend_items), name="trend_items")
     by_wave = summaries.proportions(
-        design, list(TREND_MEASURES), by="wave", level=sel.level, min_n=sel.min_n
+        design, list(trend_items), by="wave", level=sel.level, min_n=sel.min_n
     )
-    trend = summaries.trend_tests(design, list(TREND_MEASURES), level=sel.level)
+    trend = summaries.trend_tests(design, list(trend_items), level=sel.level)
     reference = (
-        benchmarks.cls_by_wave(list(TREND_MEASURES), sel.waves)
-        if area.nation == "England"
-        else None
+        benchmarks.cls_by_wave(list(trend_items), sel.waves) if area.nation == "England" else None
     )
 
     barriers = None

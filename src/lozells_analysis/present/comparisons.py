@@ -65,8 +65,7 @@ VERDICT_COLOURS = {
 #: What each verdict means, in the words the legend uses.
 VERDICT_MEANINGS = {
     "better": "the area's figure is better, and the difference is too large to be chance",
-    "similar": "the difference could be chance: the published figure lies inside the area's "
-    "range",
+    "similar": "the difference could be chance: the published figure lies inside the area's range",
     "worse": "the area's figure is worse, and the difference is too large to be chance",
     "higher": "higher, where higher is neither better nor worse",
     "lower": "lower, where lower is neither better nor worse",
@@ -95,14 +94,17 @@ def contrast_ratio(a: str, b: str) -> float:
 def text_colour(background: str) -> str:
     """Black or white, whichever has the higher contrast on ``background``."""
     black, white = "#000000", "#FFFFFF"
-    return black if contrast_ratio(background, black) >= contrast_ratio(background, white) else white
+    return (
+        black if contrast_ratio(background, black) >= contrast_ratio(background, white) else white
+    )
 
 
 def verdict_html(category: str) -> str:
     """The verdict as a coloured chip that always carries its word."""
     cat = category if category in VERDICT_COLOURS else "not compared"
     slug = cat.replace(" ", "-")
-    return f'<span class="lozells-verdict lozells-verdict-{slug}">{html.escape(cat.capitalize())}</span>'
+    word = html.escape(cat.capitalize())
+    return f'<span class="lozells-verdict lozells-verdict-{slug}">{word}</span>'
 
 
 def verdict_css() -> str:
@@ -110,20 +112,18 @@ def verdict_css() -> str:
     rules = []
     for cat, colour in VERDICT_COLOURS.items():
         slug = cat.replace(" ", "-")
-        rules.append(
-            f".lozells-verdict-{slug}{{background:{colour};color:{text_colour(colour)}}}"
-        )
+        rules.append(f".lozells-verdict-{slug}{{background:{colour};color:{text_colour(colour)}}}")
     return "\n".join(rules)
 
 
-def legend_html(categories: Sequence[str] = ("better", "similar", "worse", "not compared")) -> Html:
+def legend_html(
+    categories: Sequence[str] = ("better", "similar", "worse", "not compared"),
+) -> Html:
     """The legend: each verdict's chip and what it means, once per page."""
     items = "".join(
         f"<li>{verdict_html(c)} {html.escape(VERDICT_MEANINGS[c])}</li>" for c in categories
     )
-    return Html(
-        f'<div class="lozells-legend"><p>How the area compares:</p><ul>{items}</ul></div>'
-    )
+    return Html(f'<div class="lozells-legend"><p>How the area compares:</p><ul>{items}</ul></div>')
 
 
 def _value(v: float, kind: str) -> str:
@@ -133,7 +133,7 @@ def _value(v: float, kind: str) -> str:
 def _spine_svg(row: pd.Series, comps: pd.DataFrame, kind: str, area: str) -> str:
     """A small horizontal spine: scale, the interval, the area's dot, each comparator's line."""
     top = 1.0 if kind == "percent" else 10.0
-    w, h, pad = 300.0, 56.0, 10.0
+    w, h, pad = 300.0, 64.0, 18.0
 
     def x(v: float) -> float:
         return pad + (w - 2 * pad) * min(max(float(v) / top, 0.0), 1.0)
@@ -149,7 +149,7 @@ def _spine_svg(row: pd.Series, comps: pd.DataFrame, kind: str, area: str) -> str
         label = _value(tick * top, kind)
         parts.append(
             f'<line x1="{tx:.1f}" y1="24" x2="{tx:.1f}" y2="32" stroke="#b1b4b6"/>'
-            f'<text x="{tx:.1f}" y="54" font-size="10" text-anchor="middle" fill="#505a5f">'
+            f'<text x="{tx:.1f}" y="62" font-size="10" text-anchor="middle" fill="#505a5f">'
             f"{label}</text>"
         )
     if pd.notna(row.get("lower_ci")) and pd.notna(row.get("upper_ci")):
@@ -160,7 +160,7 @@ def _spine_svg(row: pd.Series, comps: pd.DataFrame, kind: str, area: str) -> str
         )
     for i, c in enumerate(comps.itertuples()):
         cx = x(c.comparator_value)
-        y_text = 12 if i % 2 == 0 else 47
+        y_text = 12 if i % 2 == 0 else 50
         anchor = "end" if cx > w * 0.66 else "start"
         dx = -3 if anchor == "end" else 3
         dash = "" if i == 0 else ' stroke-dasharray="3 2"'

@@ -224,7 +224,10 @@ def compare_with_comparators(
     for p in pol.drop_duplicates():
         rows = (pol == p).to_numpy() if p is not None else pol.isna().to_numpy()
         cats[rows] = classify_against_benchmark(
-            out.loc[rows, "lower_ci"], out.loc[rows, "upper_ci"], out.loc[rows, "comparator_value"], p
+            out.loc[rows, "lower_ci"],
+            out.loc[rows, "upper_ci"],
+            out.loc[rows, "comparator_value"],
+            p,
         )
     if "suppressed" in out.columns:
         cats[out["suppressed"].fillna(False).astype(bool).to_numpy()] = "not compared"
