@@ -243,8 +243,8 @@ class BriefingPack:
         elif nation is not None:
             out.append(
                 f"{self.name} is compared with published figures for {self.area.nation} "
-                f"({nation.survey}) where the same question was asked. \u201cSimilar\u201d means "
-                "the survey cannot tell the two figures apart, not that they are the same."
+                f"from the {nation.survey} where the same question was asked. "
+                "\u201cSimilar\u201d means the survey cannot tell the two figures apart, not that they are the same."
                 + (f" {nation.note}" if nation.note else "")
             )
         out.append(
@@ -354,7 +354,7 @@ class BriefingPack:
 
     def trend_caption(self) -> str:
         ref = (
-            " The line without markers is England (Community Life Survey)."
+            " The dashed line is England (Community Life Survey)."
             if self.trend_reference is not None
             else f" No comparable yearly figure for {self.nation_words} is drawn."
         )
@@ -429,14 +429,12 @@ class BriefingPack:
         """Quality and methods: the methods box, the sources (with addresses), and the
         programme-wide published figures labelled as such."""
         sources: list[tuple[str, str | None]] = [(self.survey_source, None)]
-        seen = set()
-        for c in self.compared.drop_duplicates(["comparator", "source"]).itertuples():
-            key = (c.source, c.period)
-            if key in seen:
-                continue
-            seen.add(key)
-            period = f", {c.period}" if isinstance(c.period, str) else ""
-            sources.append((f"{c.comparator}: {c.source}{period}", getattr(c, "url", None)))
+        comps = self.compared.assign(period=self.compared["period"].fillna(""))
+        for (source, period), sub in comps.groupby(["source", "period"], sort=False):
+            names = " and ".join(dict.fromkeys(sub["comparator"].astype(str)))
+            when = f", {period}" if period else ""
+            url = sub["url"].dropna().iloc[0] if sub["url"].notna().any() else None
+            sources.append((f"{source}{when} ({names})", url))
         if self.events_cover:
             sources.append((self.hoods.sources["listening_events"].name, None))
         return render_template(

@@ -31,7 +31,13 @@ from collections.abc import Sequence
 import pandas as pd
 
 from lozells_analysis.present.plot_style import COMPARISON_COLOURS
-from lozells_analysis.present.tables import Html, format_interval, format_number, format_percent
+from lozells_analysis.present.tables import (
+    CAUTION,
+    Html,
+    format_interval,
+    format_number,
+    format_percent,
+)
 
 __all__ = [
     "FINGERTIPS_CLASSIC",
@@ -130,6 +136,17 @@ def _value(v: float, kind: str) -> str:
     return format_percent(v) if kind == "percent" else format_number(v, 1)
 
 
+def _short(name: str) -> str:
+    """A comparator's name short enough to label a spine.
+
+    Examples
+    --------
+    >>> _short("Similarly deprived areas in England"), _short("Scotland")
+    ('Deprived areas', 'Scotland')
+    """
+    return "Deprived areas" if name.startswith("Similarly deprived") else name
+
+
 def _spine_svg(row: pd.Series, comps: pd.DataFrame, kind: str, area: str) -> str:
     """A small horizontal spine: scale, the interval, the area's dot, each comparator's line."""
     top = 1.0 if kind == "percent" else 10.0
@@ -161,15 +178,18 @@ def _spine_svg(row: pd.Series, comps: pd.DataFrame, kind: str, area: str) -> str
     for i, c in enumerate(comps.itertuples()):
         cx = x(c.comparator_value)
         y_text = 12 if i % 2 == 0 else 50
-        anchor = "end" if cx > w * 0.66 else "start"
-        dx = -3 if anchor == "end" else 3
+        label = f"{_short(str(c.comparator))} {_value(c.comparator_value, kind)}"
+        width = 5.6 * len(label)  # about 10px sans-serif
+        anchor = "end" if cx + width > w - 2 else "start"
+        if anchor == "end" and cx - width < 2:
+            anchor = "middle"
+        dx = {"end": -3, "start": 3, "middle": 0}[anchor]
         dash = "" if i == 0 else ' stroke-dasharray="3 2"'
         parts.append(
             f'<line x1="{cx:.1f}" y1="16" x2="{cx:.1f}" y2="40" stroke="#0b0c0c" '
             f'stroke-width="2"{dash}/>'
             f'<text x="{cx + dx:.1f}" y="{y_text}" font-size="10" text-anchor="{anchor}" '
-            f'fill="#0b0c0c">{html.escape(str(c.comparator))} '
-            f"{_value(c.comparator_value, kind)}</text>"
+            f'fill="#0b0c0c">{html.escape(label)}</text>'
         )
     if pd.notna(row.get("estimate")):
         parts.append(
@@ -227,6 +247,8 @@ def comparison_html(
             if suppressed
             else format_interval(r["estimate"], r["lower_ci"], r["upper_ci"], kind)
         )
+        if not suppressed and bool(r.get("interpret_with_caution", False)):
+            figure += f" ({CAUTION})"
         if len(comps):
             items = "".join(
                 f"<li>{verdict_html(str(c.comparison))} <span>than {e(str(c.comparator))}"

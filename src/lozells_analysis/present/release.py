@@ -28,7 +28,7 @@ from typing import Any
 
 from lozells_analysis.data.codebook import Codebook, load_codebook
 from lozells_analysis.paths import project_root
-from lozells_analysis.present.tables import Html
+from lozells_analysis.present.tables import CAUTION, Html
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +72,16 @@ METHODS = (
     ),
     (
         "Reliability",
-        "A figure resting on fewer than {min_n} answers is not shown. A figure marked "
-        "\u2020 rests on few answers or has a wide range: treat it with caution.",
+        "A figure resting on fewer than {min_n} answers is not shown. A figure resting on "
+        "few answers, or with a range wider than 20 percentage points, is marked "
+        "\u201c{caution}\u201d.",
     ),
 )
 
 
 def methods(min_n: int) -> list[tuple[str, str]]:
     """The methods box's entries with the low-reliability threshold filled in."""
-    return [(term, text.format(min_n=min_n)) for term, text in METHODS]
+    return [(term, text.format(min_n=min_n, caution=CAUTION)) for term, text in METHODS]
 
 
 @functools.cache
@@ -108,7 +109,8 @@ def methods_box_html(min_n: int = 10, statistics_doc: str = STATISTICS_DOC) -> s
         render_template(
             "methods_box.html.j2",
             methods=methods(min_n),
-            symbol_note="\u2020 marks a figure to treat with caution.",
+            symbol_note=f"\u201c{CAUTION}\u201d after a figure means it rests on few answers "
+            "or has a wide range.",
             statistics_doc=statistics_doc,
         )
     )
