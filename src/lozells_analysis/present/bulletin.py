@@ -193,29 +193,26 @@ class BriefingPack:
         return points[:6]
 
     def _trend_summary(self) -> str:
+        """One sentence on every measure followed over time (no p-value, no wave number)."""
         if self.trend.empty:
             return ""
-        steady = [
-            _lower_first(str(t.label))
-            for t in self.trend.itertuples()
-            if t.direction == "no significant trend"
-        ]
         moving = [
             f"a clear {'rise' if t.direction == 'increasing' else 'fall'} in the share who "
             f"{_lower_first(str(t.label))}"
             for t in self.trend.itertuples()
             if t.direction in ("increasing", "decreasing")
         ]
-        parts = []
-        if moving:
-            parts.append(f"From {self.period} there was " + " and ".join(moving) + ".")
+        steady = [
+            _lower_first(str(t.label))
+            for t in self.trend.itertuples()
+            if t.direction == "no significant trend"
+        ]
+        parts = list(moving)
         if steady:
-            parts.append(
-                f"From {self.period} there was no clear rise or fall in the share who "
-                + " or ".join(steady)
-                + "."
-            )
-        return " ".join(parts)
+            parts.append("no clear rise or fall in the share who " + " or ".join(steady))
+        if not parts:
+            return ""
+        return f"From {self.period} there was " + ", and ".join(parts) + "."
 
     def things_to_know(self) -> list[str]:
         """The caveats, in plain words, before any finding."""
@@ -244,8 +241,8 @@ class BriefingPack:
             out.append(
                 f"{self.name} is compared with published figures for {self.area.nation} "
                 f"from the {nation.survey} where the same question was asked. "
-                "\u201cSimilar\u201d means the survey cannot tell the two figures apart, not that they are the same."
-                + (f" {nation.note}" if nation.note else "")
+                "\u201cSimilar\u201d means the survey cannot tell the two figures apart, "
+                "not that they are the same." + (f" {nation.note}" if nation.note else "")
             )
         out.append(
             "The figures cannot show that the Local Conversation caused any difference: people "
@@ -257,9 +254,8 @@ class BriefingPack:
             src = self.hoods.sources.get("listening_events")
             place = src.place if src else "Birmingham"
             out.append(
-                "The listening events on NHS services were held in Birmingham "
-                f"({place}), so they do not cover {self.name} and this pack does not "
-                "report them."
+                f"The listening events on NHS services were held in {place}, so they do not "
+                f"cover {self.name} and this pack does not report them."
             )
         return out
 

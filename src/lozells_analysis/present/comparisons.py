@@ -265,8 +265,14 @@ def comparison_html(
                 f"<span>{e(no_comparator)}</span></li></ul>"
             )
         spine = "" if suppressed else _spine_svg(r, comps, kind, area)
+        numbers = f' data-measure="{e(str(r["variable"]), quote=True)}"'
+        if not suppressed:  # the figures the row was built from, for checking
+            numbers += (
+                f' data-estimate="{float(r["estimate"])!r}" data-lower="{float(r["lower_ci"])!r}"'
+                f' data-upper="{float(r["upper_ci"])!r}"'
+            )
         rows.append(
-            f'<tr><th scope="row" data-label="Measure">{e(str(r["label"]))}</th>'
+            f'<tr{numbers}><th scope="row" data-label="Measure">{e(str(r["label"]))}</th>'
             f'<td data-label="{e(area, quote=True)}">{e(figure)}</td>'
             f'<td data-label="Compared with">{verdicts}</td>'
             f'<td data-label="Chart" class="lozells-spine-cell">{spine}</td></tr>'

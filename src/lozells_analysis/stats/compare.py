@@ -222,7 +222,9 @@ def compare_with_comparators(
     pol = out["variable"].map(lambda v: polarity.get(v))
     cats = np.empty(len(out), dtype=object)
     for p in pol.drop_duplicates():
-        rows = (pol == p).to_numpy() if p is not None else pol.isna().to_numpy()
+        none = p is None or (isinstance(p, float) and np.isnan(p))
+        rows = pol.isna().to_numpy() if none else (pol == p).to_numpy()
+        p = None if none else p
         cats[rows] = classify_against_benchmark(
             out.loc[rows, "lower_ci"],
             out.loc[rows, "upper_ci"],
@@ -231,7 +233,7 @@ def compare_with_comparators(
         )
     if "suppressed" in out.columns:
         cats[out["suppressed"].fillna(False).astype(bool).to_numpy()] = "not compared"
-    out["polarity"] = pol
+    out["polarity"] = pol.astype(object).where(pol.notna(), None)
     out["comparison"] = cats
     return out.reset_index(drop=True)
 
