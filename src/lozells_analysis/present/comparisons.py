@@ -136,6 +136,11 @@ def _value(v: float, kind: str) -> str:
     return format_percent(v) if kind == "percent" else format_number(v, 1)
 
 
+def _mid(name: str) -> str:
+    """A comparator's name mid-sentence: "similarly deprived areas", but "England"."""
+    return name[:1].lower() + name[1:] if name.startswith("Similarly") else name
+
+
 def _short(name: str) -> str:
     """A comparator's name short enough to label a spine.
 
@@ -251,7 +256,7 @@ def comparison_html(
             figure += f" ({CAUTION})"
         if len(comps):
             items = "".join(
-                f"<li>{verdict_html(str(c.comparison))} <span>than {e(str(c.comparator))}"
+                f"<li>{verdict_html(str(c.comparison))} <span>than {e(_mid(str(c.comparator)))}"
                 f" ({_value(c.comparator_value, kind)}"
                 f"{', ' + e(str(c.period)) if isinstance(getattr(c, 'period', None), str) else ''}"
                 ")</span></li>"
