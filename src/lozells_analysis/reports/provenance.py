@@ -232,8 +232,8 @@ def header_html(
 def footer_html(prov: dict[str, Any], view: str = "research") -> str:
     """The provenance footer (every value escaped).
 
-    In the briefing view it closes the quality and methods annex, folded (``<details>``),
-    with the build date in words and without the raw parameters.
+    In the briefing view it closes the quality and methods annex, with the build date in
+    words and without the raw parameters.
 
     Examples
     --------
@@ -286,8 +286,9 @@ def footer_html(prov: dict[str, Any], view: str = "research") -> str:
         body = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in rows)
         return (
             '<footer class="lozells-provenance lozells-provenance-briefing" id="provenance">'
-            "<details><summary>Provenance: the files, checksums and software versions this "
-            f"pack was built from</summary><table>{body}</table></details></footer>"
+            "<h3>Provenance</h3><p>The files, checksums and software versions this report was "
+            f"built from, so that it can be rebuilt and checked.</p><table>{body}</table>"
+            "</footer>"
         )
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return (
