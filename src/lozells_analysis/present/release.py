@@ -109,8 +109,7 @@ def methods_box_html(min_n: int = 10, statistics_doc: str = STATISTICS_DOC) -> s
         render_template(
             "methods_box.html.j2",
             methods=methods(min_n),
-            symbol_note=f"\u201c{CAUTION}\u201d after a figure means it rests on few answers "
-            "or has a wide range.",
+            symbol_note="",
             statistics_doc=statistics_doc,
         )
     )
