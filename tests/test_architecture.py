@@ -42,8 +42,6 @@ SYNTHETIC_KNOWN = {
     # ``load_survey()`` and the excerpt loaders write the synthetic data when it is missing
     (f"{PACKAGE}.data.load", "load_survey"): "generates the data when missing",
     (f"{PACKAGE}.data.load", "_load_qualitative"): "generates the data when missing",
-    # the banner of a report made from synthetic data quotes the generator's notice
-    (f"{PACKAGE}.present.tables", "banner"): "SYNTHETIC_NOTICE",
 }
 
 

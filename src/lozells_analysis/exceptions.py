@@ -57,3 +57,8 @@ class BuildEnvironmentError(BuildError):
     """The machine, not a report, stopped the build: no space left, a read-only or missing
     output folder, permission denied. The message is one line naming the folder and what to
     do; published reports are left as they were (the command line exits with status 4)."""
+
+
+class NeighbourhoodsError(LozellsError):
+    """``data/neighbourhoods.yaml`` is malformed or disagrees with the codebook; the message
+    names the file and the entry."""

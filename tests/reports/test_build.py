@@ -103,16 +103,24 @@ def test_research_view_folds_code_and_briefing_view_has_none(built):
 
 def test_provenance_footer_names_commit_data_hash_parameters_and_versions(built):
     project, _, data = built
-    html = (project.reports / "tiny.briefing.html").read_text()
-    footer = html[html.index('<footer class="lozells-provenance"') :]
     import hashlib
 
-    assert hashlib.sha256(data.read_bytes()).hexdigest() in footer
-    assert "<code>data.csv</code>" in footer  # relative to the project root
-    assert "SYNTHETIC data" in footer
-    assert "Git commit" in footer and "Python" in footer and "pandas" in footer
-    assert '"n": 2}</code>' in footer or "&quot;n&quot;: 2}</code>" in footer  # parameters
-    assert "Synthetic data" in html  # the badge at the top
+    for view in ("research", "briefing"):
+        html = (project.reports / f"tiny.{view}.html").read_text()
+        footer = html[html.index('<footer class="lozells-provenance') :]
+        assert hashlib.sha256(data.read_bytes()).hexdigest() in footer
+        assert "<code>data.csv</code>" in footer  # relative to the project root
+        assert "SYNTHETIC data" in footer
+        assert "Git commit" in footer and "Python" in footer and "pandas" in footer
+        assert "Synthetic data" in html  # the badge at the top
+        params = '"n": 2}</code>' in footer or "&quot;n&quot;: 2}</code>" in footer
+        # the reader of the briefing view sees no raw parameters; the research view has them
+        assert params == (view == "research")
+    briefing = (project.reports / "tiny.briefing.html").read_text()
+    assert "<h3>Provenance</h3>" in briefing  # the end of the quality and methods annex
+    assert "research report, briefing view" not in briefing
+    assert 'class="lozells-methods-box"' in briefing  # a research report's briefing view
+    assert 'href="../docs/statistics.md"' in briefing
 
 
 def test_index_lists_every_run_with_links(built):

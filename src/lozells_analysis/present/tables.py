@@ -46,6 +46,12 @@ __all__ = [
     "to_html",
 ]
 
+#: The banner's first line over synthetic data: plain words, no module name (the data file's
+#: own metadata names the generator).
+SYNTHETIC_BANNER = (
+    "SYNTHETIC DATA: made up for testing and demonstration, to match the published Local "
+    "Conversations figures. No row describes a real person."
+)
 #: What a suppressed cell shows.
 SUPPRESSED = "suppressed"
 #: What a cell flagged as unreliable adds after its figure.
@@ -231,14 +237,12 @@ def banner(data: pd.DataFrame) -> Html:
     >>> "SYNTHETIC DATA" in str(banner(df))
     True
     """
-    from lozells_analysis.data.synthetic import SYNTHETIC_NOTICE
-
     attrs = getattr(data, "attrs", {}) or {}
     if attrs.get("synthetic"):
         return Html(
             '<div class="lozells-banner lozells-synthetic" role="alert" style="border:3px solid '
             "#D55E00;background:#FFF4E5;color:#000;padding:0.8em 1em;margin:0.5em 0 1em;"
-            'font-size:1.05em"><strong>' + html.escape(SYNTHETIC_NOTICE) + "</strong><br>"
+            'font-size:1.05em"><strong>' + html.escape(SYNTHETIC_BANNER) + "</strong><br>"
             "Every number, chart and quote in this report comes from made-up data. Do not "
             "quote it as a finding.</div>"
         )

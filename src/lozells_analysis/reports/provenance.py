@@ -167,19 +167,52 @@ _DATA_WORDS = {
 }
 
 
+def _readable_time(value: object) -> str:
+    """An ISO timestamp as a reader writes it: ``"28 November 2026"``.
+
+    Examples
+    --------
+    >>> _readable_time("2026-11-28T03:56:03+00:00"), _readable_time("soon")
+    ('28 November 2026', 'soon')
+    """
+    try:
+        when = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{when.day} {when:%B %Y}"
+
+
 def header_html(
     title: str, audience: str, view: str, parameters: dict[str, Any], prov: dict[str, Any]
 ) -> str:
     """The banner at the top of a report (every value escaped).
 
+    The briefing view shows the title and, when the data are synthetic, that label: no
+    audience or view chip, no parameters, no timestamp (those are in the research view and
+    in the provenance at the end).
+
     Examples
     --------
-    >>> h = header_html("<b>T</b>", "briefing", "briefing", {"n": "<x>"}, {"data": "synthetic",
+    >>> h = header_html("<b>T</b>", "briefing", "research", {"n": "<x>"}, {"data": "synthetic",
     ...                 "built_at": "2025-01-01T00:00:00+00:00"})
     >>> "&lt;b&gt;T&lt;/b&gt;" in h and "&lt;x&gt;" in h and "<b>T" not in h
     True
+    >>> b = header_html("<b>T</b>", "briefing", "briefing", {"n": "<x>"}, {"data": "synthetic",
+    ...                 "built_at": "2025-01-01T00:00:00+00:00"})
+    >>> "&lt;b&gt;T" in b and "Synthetic data" in b and "x" not in b and "2025" not in b
+    True
     """
     e = html.escape
+    if view == "briefing":
+        badge = (
+            ' <span class="lozells-badge synthetic">Synthetic data</span>'
+            if prov.get("data") == "synthetic"
+            else ""
+        )
+        return (
+            '<header class="lozells-header lozells-header-briefing">'
+            f'<p class="lozells-title">{e(title)}{badge}</p></header>'
+        )
     badges = [f'<span class="lozells-badge">{e(audience)} report, {e(view)} view</span>']
     if prov.get("data") == "synthetic":
         badges.append('<span class="lozells-badge synthetic">Synthetic data</span>')
@@ -196,8 +229,11 @@ def header_html(
     )
 
 
-def footer_html(prov: dict[str, Any]) -> str:
+def footer_html(prov: dict[str, Any], view: str = "research") -> str:
     """The provenance footer (every value escaped).
+
+    In the briefing view it closes the quality and methods annex, with the build date in
+    words and without the raw parameters.
 
     Examples
     --------
@@ -214,6 +250,7 @@ def footer_html(prov: dict[str, Any]) -> str:
         False: " (clean working tree)",
     }
     tree = tree_words.get(dirty, "")
+    briefing = view == "briefing"
     rows = [
         ("Data", e(_DATA_WORDS.get(prov.get("data", "unknown"), str(prov.get("data"))))),
         ("Git commit", f"<code>{e(str(prov.get('git_commit')))}</code>{e(tree)}"),
@@ -222,7 +259,10 @@ def footer_html(prov: dict[str, Any]) -> str:
             f"<code>{e(str(prov.get('notebook')))}</code> (kernel {e(str(prov.get('kernel')))})",
         ),
         ("Parameters", f"<code>{e(json.dumps(prov.get('parameters', {}), default=str))}</code>"),
-        ("Built", e(str(prov.get("built_at")))),
+        (
+            "Built",
+            e(_readable_time(prov.get("built_at")) if briefing else str(prov.get("built_at"))),
+        ),
         ("Python", e(str(prov.get("python")))),
         (
             "Packages",
@@ -241,6 +281,15 @@ def footer_html(prov: dict[str, Any]) -> str:
         rows.append(("Data files read", f"<ul>{items}</ul>"))
     else:
         rows.append(("Data files read", "none recorded"))
+    if briefing:
+        rows = [(k, v) for k, v in rows if k != "Parameters"]
+        body = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in rows)
+        return (
+            '<footer class="lozells-provenance lozells-provenance-briefing" id="provenance">'
+            "<h3>Provenance</h3><p>The files, checksums and software versions this report was "
+            f"built from, so that it can be rebuilt and checked.</p><table>{body}</table>"
+            "</footer>"
+        )
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return (
         '<footer class="lozells-provenance" id="provenance">'

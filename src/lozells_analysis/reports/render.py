@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lozells_analysis.exceptions import BuildError
+from lozells_analysis.present.comparisons import verdict_css
+from lozells_analysis.present.release import methods_box_html
 from lozells_analysis.reports.provenance import footer_html, header_html, run_provenance
 
 if TYPE_CHECKING:
@@ -77,10 +79,14 @@ def _briefing_notebook(nb: Any) -> Any:
     return nb
 
 
-def render_html(nb: Any, view: str, *, title: str, header: str = "", footer: str = "") -> str:
+def render_html(
+    nb: Any, view: str, *, title: str, header: str = "", footer: str = "", preface: str = ""
+) -> str:
     """Render a notebook node to one self-contained HTML page for ``view``.
 
-    ``header`` and ``footer`` are trusted HTML fragments (already escaped by the caller).
+    ``header``, ``footer`` and ``preface`` (shown after the header, before the notebook: the
+    methods box of a research report's briefing view) are trusted HTML fragments (already
+    escaped by the caller).
     """
     from nbconvert import HTMLExporter
     from traitlets.config import Config
@@ -112,7 +118,13 @@ def render_html(nb: Any, view: str, *, title: str, header: str = "", footer: str
         exporter.exclude_input = True
     resources = {
         "metadata": {"name": title},
-        "lozells": {"view": view, "header_html": header, "footer_html": footer},
+        "lozells": {
+            "view": view,
+            "header_html": header,
+            "footer_html": footer,
+            "preface_html": preface,
+            "verdict_css": verdict_css(),
+        },
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
@@ -209,6 +221,9 @@ def render_views(executed: Path, job: RunJob, reads: list[dict], workdir: Path) 
     provenance = run_provenance(job.provenance, job, reads)
     files = {}
     for view in VIEWS:
+        preface = ""
+        if view == "briefing" and job.audience == "research":
+            preface = methods_box_html(int(job.parameters.get("min_n", 10) or 10))
         html = render_html(
             nb,
             view,
@@ -216,7 +231,8 @@ def render_views(executed: Path, job: RunJob, reads: list[dict], workdir: Path) 
             header=header_html(
                 job.title, job.audience, view, provenance["parameters"], provenance
             ),
-            footer=footer_html(provenance),
+            footer=footer_html(provenance, view),
+            preface=preface,
         )
         problems = external_references(html)
         if problems:

@@ -37,6 +37,7 @@ __all__ = [
     "classify_against_benchmark",
     "compare_independent",
     "compare_with_benchmark",
+    "compare_with_comparators",
     "group_differences",
 ]
 
@@ -169,6 +170,72 @@ def compare_with_benchmark(
         lo, hi = ("lower_ci_998", "upper_ci_998")
     out["comparison"] = classify_against_benchmark(out[lo], out[hi], bm, polarity)
     return out
+
+
+def compare_with_comparators(
+    estimates: pd.DataFrame,
+    comparators: pd.DataFrame,
+    polarity: dict[str, str | None] | None = None,
+) -> pd.DataFrame:
+    """Each estimate against each of its published comparators (Fingertips categories).
+
+    Parameters
+    ----------
+    estimates : DataFrame
+        Tidy estimates: ``variable, estimate, lower_ci, upper_ci`` (95% limits) and any other
+        columns (kept); a ``suppressed`` column, when present, makes the row "not compared".
+    comparators : DataFrame
+        ``variable, comparator, comparator_value`` (same scale as the estimate) and any other
+        columns (``period``, ``source``... kept). An estimate may have none, one or several.
+    polarity : dict, optional
+        ``variable -> "higher" | "lower" | None`` (see :func:`classify_against_benchmark`);
+        a variable not in it has no polarity (categories "higher" / "lower").
+
+    Returns
+    -------
+    DataFrame
+        One row per estimate and comparator: the estimate's columns, the comparator's, and
+        ``polarity, comparison``. Estimates without a comparator are left out.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"variable": ["a", "b"], "estimate": [0.6, 0.3],
+    ...                     "lower_ci": [0.55, 0.25], "upper_ci": [0.65, 0.35]})
+    >>> comps = pd.DataFrame({"variable": ["a", "a", "b"], "comparator": ["X", "Y", "X"],
+    ...                       "comparator_value": [0.5, 0.62, 0.2]})
+    >>> out = compare_with_comparators(est, comps, {"a": "higher", "b": "lower"})
+    >>> out[["variable", "comparator", "comparison"]]
+      variable comparator comparison
+    0        a          X     better
+    1        a          Y    similar
+    2        b          X      worse
+    """
+    for frame, need, what in (
+        (estimates, ("variable", "estimate", "lower_ci", "upper_ci"), "estimates"),
+        (comparators, ("variable", "comparator", "comparator_value"), "comparators"),
+    ):
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            raise ParameterError(f"{what} lacks column(s) {', '.join(missing)}.")
+    polarity = polarity or {}
+    out = estimates.merge(comparators, on="variable", how="inner", suffixes=("", "_comparator"))
+    pol = out["variable"].map(lambda v: polarity.get(v))
+    cats = np.empty(len(out), dtype=object)
+    for p in pol.drop_duplicates():
+        none = p is None or (isinstance(p, float) and np.isnan(p))
+        rows = pol.isna().to_numpy() if none else (pol == p).to_numpy()
+        p = None if none else p
+        cats[rows] = classify_against_benchmark(
+            out.loc[rows, "lower_ci"],
+            out.loc[rows, "upper_ci"],
+            out.loc[rows, "comparator_value"],
+            p,
+        )
+    if "suppressed" in out.columns:
+        cats[out["suppressed"].fillna(False).astype(bool).to_numpy()] = "not compared"
+    out["polarity"] = pol.astype(object).where(pol.notna(), None)
+    out["comparison"] = cats
+    return out.reset_index(drop=True)
 
 
 def adjust_pvalues(p_values: Any, method: str = "holm") -> np.ndarray:
