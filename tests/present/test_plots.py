@@ -124,7 +124,7 @@ def test_every_chart_carries_its_data_as_a_table_and_an_offline_csv(estimates):
     assert "<details" in html and "<summary>Show the data</summary>" in html
     link = re.search(r'<a class="lozells-csv" download="([^"]+)" href="([^"]+)"', html)
     assert link.group(1) == "b-by-wave.csv"
-    assert link.group(2).startswith("data:text/csv;charset=utf-8;base64,")
+    assert link.group(2).startswith("data:text/csv;base64,")
     csv = base64.b64decode(link.group(2).split(",", 1)[1]).decode("utf-8-sig").splitlines()
     assert csv[0] == "Wave,Estimate (%),Lower limit (%),Upper limit (%)"
     assert csv[1] == "1,20.0,10.0,30.0"

@@ -131,7 +131,7 @@ def _csv_link(table: pd.DataFrame, name: str) -> str:
     data = base64.b64encode(csv).decode("ascii")
     return (
         f'<a class="lozells-csv" download="{html.escape(name, quote=True)}" '
-        f'href="data:text/csv;charset=utf-8;base64,{data}">Download this data (CSV)</a>'
+        f'href="data:text/csv;base64,{data}">Download this data (CSV)</a>'
     )
 
 
