@@ -237,10 +237,10 @@ reports:
     assert record.status == "failed" and record.outputs["briefing"] == "flaky.briefing.html"
 
     index = (project.reports / "index.html").read_text()
-    [row] = [r for r in index.split("<tr>") if "<code>flaky</code>" in r]
+    [row] = [r for r in index.split('<li class="report"') if "<code>flaky</code>" in r]
     assert "FAILED" in row
     assert "ValueError: boom: &lt;b&gt;bad&lt;/b&gt; data (cell [2])" in row
-    assert 'href="logs/flaky.log">log</a>' in row
+    assert 'href="logs/flaky.log">Log' in row
     assert 'href="flaky.briefing.html"' in row  # the last good report is still linked
     assert "report shown is from" in row
 

@@ -28,12 +28,25 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["comparison_title", "spread_title", "subtitle", "trend_title"]
+__all__ = [
+    "area_name",
+    "comparison_title",
+    "comparisons_title",
+    "effects_title",
+    "most_often_title",
+    "pair_title",
+    "period_text",
+    "period_years",
+    "spread_title",
+    "subtitle",
+    "trend_title",
+    "trends_title",
+]
 
 _RISE = {"increasing", "rise", "rising", "up"}
 _FALL = {"decreasing", "fall", "falling", "down"}
@@ -197,3 +210,211 @@ def subtitle(measure: str, area: str, period: str, unit: str) -> str:
     'Life satisfaction, All 13 neighbourhoods, 2016 to 2019, score 0-10'
     """
     return ", ".join(part.strip() for part in (measure, area, period, unit) if part.strip())
+
+
+# --- several results in one title --------------------------------------------------------------
+_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _count(n: int) -> str:
+    return _NUMBERS.get(n, str(n))
+
+
+def trends_title(
+    trend_result: pd.DataFrame, first_year: int | str, last_year: int | str, label: str = "label"
+) -> str:
+    """One title for several trend tests (a chart of small multiples): which measures rose or
+    fell, or that none changed clearly.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["Belonging", "Trust", "Chat"],
+    ...                   "direction": ["increasing", "no significant trend",
+    ...                                 "no significant trend"]})
+    >>> trends_title(t, 2016, 2019)
+    'Belonging rose between 2016 and 2019; the other two measures did not change clearly'
+    >>> trends_title(t.assign(direction="no significant trend"), 2016, 2019)
+    'None of the three measures changed clearly between 2016 and 2019'
+    """
+    if len(trend_result) == 1:
+        return trend_title(str(trend_result[label].iloc[0]), trend_result, first_year, last_year)
+    between = f"between {first_year} and {last_year}"
+    moved = []
+    for _, row in trend_result.iterrows():
+        direction = str(row["direction"]).lower()
+        if direction.startswith(tuple(_RISE)):
+            moved.append(f"{row[label]} rose")
+        elif direction.startswith(tuple(_FALL)):
+            moved.append(f"{row[label]} fell")
+    if not moved:
+        return f"None of the {_count(len(trend_result))} measures changed clearly {between}"
+    rest = len(trend_result) - len(moved)
+    text = _capital("; ".join(moved[:3])) + f" {between}"
+    if rest:
+        noun = "measure" if rest == 1 else "measures"
+        verb = "did" if rest else ""
+        text += f"; the other {_count(rest) if rest > 1 else 'one'} {noun} {verb} not change clearly"
+    return text
+
+
+def comparisons_title(
+    area: str, comparison: pd.DataFrame, comparator: str | None = None, noun: str = "measures"
+) -> str:
+    """One title for an area's comparison on several measures: how many are better,
+    similar, worse (or higher, lower) than the comparator.
+
+    ``comparison`` has a ``comparison`` column (and ``comparator``, to pick one by name).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"variable": ["a", "b", "c"], "comparator": ["England"] * 3,
+    ...                   "comparison": ["better", "better", "similar"]})
+    >>> comparisons_title("Lozells", c, "England")
+    'Lozells is better than England on two of three measures and similar on one'
+    >>> comparisons_title("Lozells", c.assign(comparison="similar"), "England")
+    'Lozells is similar to England on all three measures'
+    """
+    rows = comparison
+    if comparator is not None and "comparator" in rows.columns:
+        chosen = rows[rows["comparator"] == comparator]
+        rows = chosen if not chosen.empty else rows
+    if "variable" in rows.columns:
+        rows = rows.drop_duplicates("variable")
+    comparator = comparator or (
+        str(rows["comparator"].iloc[0]) if "comparator" in rows.columns else "the comparator"
+    )
+    verdicts = [str(v).lower() for v in rows["comparison"] if str(v).lower() in _VERDICTS]
+    total = len(verdicts)
+    if not total:
+        return f"{area}: no comparable figures for {comparator}"
+    counts = pd.Series(verdicts).value_counts()
+    order = [v for v in ("better", "higher", "similar", "worse", "lower") if v in counts]
+    first = order[0]
+    if counts[first] == total:
+        return f"{area} is {_VERDICTS[first]} {comparator} on all {_count(total)} {noun}"
+    text = f"{area} is {_VERDICTS[first]} {comparator} on {_count(int(counts[first]))} of " + (
+        f"{_count(total)} {noun}"
+    )
+    others = [f"{v} on {_count(int(counts[v])) if counts[v] > 1 else 'one'}" for v in order[1:]]
+    if others:
+        text += " and " + ", ".join(others) if len(others) == 1 else (
+            ", " + ", ".join(others[:-1]) + " and " + others[-1]
+        )
+    return text
+
+
+def effects_title(
+    outcome: str, model: pd.DataFrame, labels: Mapping[str, str] | None = None, null: float = 0.0
+) -> str:
+    """A title for a regression chart: the terms whose interval leaves out no difference
+    (at most three named), or that none does. The intercept is left out.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"variable": ["Intercept", "involved", "age"],
+    ...                   "lower_ci": [1, 0.5, -1], "upper_ci": [2, 2.0, 1]})
+    >>> effects_title("Collective control", m, {"involved": "Being involved"})
+    'Collective control differs clearly with being involved; no clear difference with the other term'
+    >>> effects_title("Life satisfaction", m.iloc[[0, 2]])
+    'Life satisfaction shows no clear difference with any of the terms in the model'
+    """
+    labels = labels or {}
+    terms = model[model["variable"] != "Intercept"]
+    clear = terms[(terms["lower_ci"] > null) | (terms["upper_ci"] < null)]
+    outcome = _capital(outcome.strip())
+    if clear.empty:
+        return f"{outcome} shows no clear difference with any of the terms in the model"
+    names = [str(labels.get(v, v)) for v in clear["variable"]]
+    named = names[0][:1].lower() + names[0][1:]
+    if len(names) > 1:
+        shown = [n[:1].lower() + n[1:] for n in names[:3]]
+        named = ", ".join(shown[:-1]) + " and " + shown[-1]
+        if len(names) > 3:
+            named = ", ".join(shown) + f" and {len(names) - 3} more"
+    rest = len(terms) - len(clear)
+    text = f"{outcome} differs clearly with {named}"
+    if rest:
+        text += f"; no clear difference with the other {'term' if rest == 1 else 'terms'}"
+    return text
+
+
+def most_often_title(
+    table: pd.DataFrame, category: str, noun: str, value: str = "estimate"
+) -> str:
+    """A title naming what was raised most often (suppressed rows left out).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"label": ["Waiting times", "Digital exclusion"],
+    ...                   "estimate": [0.21, 0.27]})
+    >>> most_often_title(f, "label", "barrier")
+    'Digital exclusion was the barrier raised most often (27% of excerpts)'
+    """
+    rows = table
+    if "suppressed" in rows.columns:
+        rows = rows[~rows["suppressed"].fillna(False).astype(bool)]
+    rows = rows.dropna(subset=[value])
+    if rows.empty:
+        return f"How often each {noun} was raised"
+    top = rows.loc[rows[value].astype(float).idxmax()]
+    share = f"{float(top[value]) * 100:.0f}%"
+    return f"{top[category]} was the {noun} raised most often ({share} of excerpts)"
+
+
+def pair_title(matrix: pd.DataFrame, noun: str) -> str:
+    """A title naming the two things raised together most often (a co-occurrence matrix).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame([[5, 3, 1], [3, 4, 0], [1, 0, 2]], index=list("abc"), columns=list("abc"))
+    >>> pair_title(m, "barriers")
+    'a and b were the barriers raised together most often'
+    """
+    import numpy as np
+
+    upper = matrix.where(np.triu(np.ones(matrix.shape, bool), 1)).stack().dropna()
+    if upper.empty or float(upper.max()) <= 0:
+        return f"No two {noun} were raised together"
+    a, b = upper.astype(float).idxmax()
+    return f"{a} and {b} were the {noun} raised together most often"
+
+
+# --- where and when --------------------------------------------------------------------------
+def area_name(neighbourhood: str, codebook: Any = None) -> str:
+    """The area a report covers, for a subtitle: the neighbourhood, or the whole programme.
+
+    Examples
+    --------
+    >>> area_name("Lozells"), area_name("all")
+    ('Lozells', 'All 13 neighbourhoods')
+    """
+    from lozells_analysis.data.selection import selection_label
+
+    return selection_label(neighbourhood, [1], codebook).rsplit(", wave", 1)[0]
+
+
+def period_years(waves: Iterable[int], codebook: Any = None) -> tuple[int, int]:
+    """The first and last calendar year of the survey ``waves`` (from the codebook).
+
+    Examples
+    --------
+    >>> period_years([1, 2, 3, 4, 5, 6])
+    (2016, 2019)
+    """
+    from lozells_analysis.data.codebook import load_codebook
+
+    cb = codebook or load_codebook()
+    years = [cb.waves[int(w)].start.year for w in waves]
+    return min(years), max(years)
+
+
+def period_text(waves: Sequence[int] | Iterable[int], codebook: Any = None) -> str:
+    """The survey period in years, as a reader writes it.
+
+    Examples
+    --------
+    >>> period_text([1, 2, 3, 4, 5, 6]), period_text([6])
+    ('2016 to 2019', '2019')
+    """
+    first, last = period_years(waves, codebook)
+    return str(first) if first == last else f"{first} to {last}"

@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "cell_timeout": 600,
     "run_timeout": 1800,
 }
-_ENTRY_KEYS = {"id", "notebook", "parameters", "audience", "for_each", "title", "pdf", *DEFAULTS}
+_ENTRY_KEYS = {"id", "notebook", "parameters", "audience", "for_each", "title", "pdf", "summary", *DEFAULTS}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -54,7 +54,8 @@ class ReportRun:
     ``name`` is the output name (the file stem of its HTML and log): the entry's ``id``, then
     the ``for_each`` values, slugged. ``notebook_digest`` is the SHA-256 of the notebook's
     source cells (not its outputs). ``pdf`` is False when the entry opts out of the PDF a
-    build prints of every briefing pack (``pdf: false``).
+    build prints of every briefing pack (``pdf: false``). ``summary`` is the entry's one
+    plain sentence for the index (``{area}`` stands for the run's neighbourhood), or "".
     """
 
     name: str
@@ -69,6 +70,7 @@ class ReportRun:
     run_timeout: float
     notebook_digest: str = field(repr=False)
     pdf: bool = True
+    summary: str = ""
 
 
 @dataclass
@@ -280,6 +282,10 @@ def load_catalogue(
                 f"{where}: 'pdf: true' is for briefing packs only; research reports get no "
                 "PDF (leave 'pdf' out)"
             )
+        summary = entry.get("summary", "")
+        if not isinstance(summary, str):
+            problems.append(f"{where}: 'summary' must be one sentence of text, got {summary!r}")
+            summary = ""
         params = entry.get("parameters") or {}
         for_each = entry.get("for_each") or {}
         if not isinstance(params, dict):
@@ -345,6 +351,7 @@ def load_catalogue(
                     run_timeout=float(settings["run_timeout"]),
                     notebook_digest=digest,
                     pdf=bool(pdf),
+                    summary=summary.strip(),
                 )
             )
     seen: dict[str, int] = {}

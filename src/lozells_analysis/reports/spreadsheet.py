@@ -20,6 +20,7 @@ import html
 import json
 import logging
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,37 @@ def _frame(table: Mapping[str, Any]) -> pd.DataFrame:
         while name in columns:
             name, k = f"{base} ({k})", k + 1
         columns.append(name)
-    rows = [list(r)[: len(columns)] + [""] * (len(columns) - len(r)) for r in table["rows"]]
+    rows = [
+        [_cell(v) for v in list(r)[: len(columns)]] + [""] * (len(columns) - len(r))
+        for r in table["rows"]
+    ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _cell(value: object) -> str:
+    """A cell as the spreadsheet shows it: a cell of symbols only (the pages' "-" for no
+    figure) becomes ``[x]``, the Analysis Function's shorthand for "not available".
+
+    Examples
+    --------
+    >>> _cell("-"), _cell("51% (45% to 57%)"), _cell("")
+    ('[x]', '51% (45% to 57%)', '')
+    """
+    text = str(value)
+    return "[x]" if text.strip() and not re.search(r"\w", text) else text
+
+
+_QUIET = False
+
+
+def _quiet_gptables() -> None:
+    """Silence gptables' own warnings (no notes sheet; pandas deprecations inside it):
+    nothing a reader of the build log can act on. A process-wide filter, set once, so
+    that runs in parallel threads never race on ``warnings.catch_warnings``."""
+    global _QUIET
+    if not _QUIET:
+        warnings.filterwarnings("ignore", module=r"gptables(\.|$)")
+        _QUIET = True
 
 
 def write_spreadsheet(
@@ -84,6 +114,7 @@ def write_spreadsheet(
     contents sheet, then one sheet per table."""
     import gptables as gpt
 
+    _quiet_gptables()
     sheets = {}
     for number, table in enumerate(tables, start=1):
         name = f"Table {number}"
@@ -101,8 +132,8 @@ def write_spreadsheet(
             title=heading,
             subtitles=subtitles,
             source=source,
-            instructions="This worksheet contains one table. Some cells may say suppressed: "
-            "too few respondents to publish.",
+            instructions="This worksheet contains one table. Some cells may say suppressed "
+            "(too few respondents to publish) or [x] (not available).",
         )
     intro = [f"Every table of the report '{title}', in the order the report shows them."]
     if synthetic:
