@@ -45,10 +45,11 @@ a { color: #0b5394; }
 ul.reports { list-style: none; padding: 0; margin: 0; }
 li.report { border: 1px solid #d0d7de; border-radius: 6px; padding: 0.6rem 0.8rem;
   margin: 0 0 0.6rem; overflow-wrap: anywhere; }
-li.report h4 { margin: 0 0 0.2rem; font-size: 1.05rem; }
+li.report h3, li.report h4 { margin: 0 0 0.2rem; font-size: 1.05rem; }
 li.report p { margin: 0.2rem 0; }
 .meta { font-size: 0.9rem; color: #444; }
-.links a { margin-right: 0.8rem; display: inline-block; }
+.links a { margin: 0 0.8rem 0.2rem 0; display: inline-block; min-height: 24px; line-height: 24px;
+  padding: 0.1rem 0; }
 .badge { display: inline-block; font-size: 0.8rem; font-weight: 600; padding: 0.05rem 0.45rem;
   border-radius: 0.7rem; margin-right: 0.4rem; }
 .badge.synthetic { background: #fff3cd; color: #5c3c00; border: 1px solid #b58100; }
@@ -189,7 +190,7 @@ def _links(run: Any, outputs: dict[str, str], record: RunRecord | None, reports:
     return " ".join(links)
 
 
-def _card(run: Any, record: RunRecord | None, reports: Path) -> str:
+def _card(run: Any, record: RunRecord | None, reports: Path, level: int = 4) -> str:
     e = html.escape
     outputs = {
         view: name
@@ -222,7 +223,7 @@ def _card(run: Any, record: RunRecord | None, reports: Path) -> str:
         words += " failed"
     links = _links(run, outputs, record, reports)
     return (
-        f'<li class="report" data-text="{e(words)}"><h4>{heading}</h4>'
+        f'<li class="report" data-text="{e(words)}"><h{level}>{heading}</h{level}>'
         + (f"<p>{e(sentence)}</p>" if sentence else "")
         + f'<p class="meta">{badge}{state} <code>{e(run.name)}</code></p>{error}'
         + (f'<p class="links">{links}</p>' if links else "")
@@ -268,7 +269,7 @@ def render_index(runs: Sequence[Any], state: BuildState, reports: Path) -> str:
     failed_names = {r.name for r in failed_runs}
     sections = []
     if failed_runs:
-        cards = "".join(_card(r, records[r.name], reports) for r in failed_runs)
+        cards = "".join(_card(r, records[r.name], reports, 3) for r in failed_runs)
         sections.append(
             '<section class="attention group" aria-labelledby="h-failed">'
             '<h2 id="h-failed">Needs attention: runs that failed</h2>'
