@@ -1,4 +1,4 @@
-"""Tests of lozells_analysis.present.findings: chart titles that state what the statistics found."""
+"""Tests of lozells_analysis.present.findings: chart titles that state what was found."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def test_figure_html_escapes_and_embeds_inline_svg():
     svg = re.search(r"<svg[^>]*>", html).group(0)
     assert 'role="img"' in svg and 'width="100%"' in svg and "viewBox=" in svg
     assert "height=" not in svg.replace("height:auto", "")  # scales with its width
-    assert "<title>a &quot;quoted&quot;" in html or "<title>a \"quoted\"" in html
+    assert "<title>a &quot;quoted&quot;" in html or '<title>a "quoted"' in html
     assert "<text" in html  # svg.fonttype none: text stays text, selectable
     assert "data:image/png" not in html
 

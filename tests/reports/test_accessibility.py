@@ -83,7 +83,8 @@ def test_the_check_catches_violations(browser, axe, tmp_path):
     bad = tmp_path / "bad.html"
     bad.write_text(
         "<!DOCTYPE html><html><head><title>Bad</title></head><body>"
-        '<img src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">'
+        '<img src="data:image/gif;base64,'
+        'R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">'
         '<p style="color:#bbb;background:#fff">faint</p><input type="text">'
         '<div style="width:2000px">wide</div></body></html>'
     )

@@ -89,8 +89,12 @@ def test_briefing_packs_link_their_briefing_view_and_pdf_research_reports_their_
 ):
     cards = _cards(_page(tmp_path))
     pack = re.findall(r'href="([^"]+)"', cards["pack-lozells"])
-    assert pack == ["pack-lozells.briefing.html", "pack-lozells.briefing.html",
-                    "pack-lozells.pdf", "pack-lozells.xlsx"]
+    assert pack == [
+        "pack-lozells.briefing.html",
+        "pack-lozells.briefing.html",
+        "pack-lozells.pdf",
+        "pack-lozells.xlsx",
+    ]
     assert "pack-lozells.research.html" not in cards["pack-lozells"]
     research = cards["trends-all"]
     assert re.search(r'<h4><a href="trends-all.research.html">', research)

@@ -20,18 +20,33 @@ def _notebook(tmp_path):
     research_only = {"title": "p-values", "columns": ["p"], "rows": [["0.72"]]}
     nb = {
         "cells": [
-            {"cell_type": "code", "metadata": {}, "outputs": [
-                {"output_type": "display_data", "data": shown}]},
-            {"cell_type": "code", "metadata": {"tags": ["research_only"]}, "outputs": [
-                {"output_type": "display_data", "data": {TABLE_MIME: research_only}}]},
-            {"cell_type": "code", "metadata": {}, "outputs": [
-                {"output_type": "display_data", "data": {TABLE_MIME: {
-                    "title": "empty", "columns": ["x"], "rows": []}}}]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [{"output_type": "display_data", "data": shown}],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {"tags": ["research_only"]},
+                "outputs": [{"output_type": "display_data", "data": {TABLE_MIME: research_only}}],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "data": {TABLE_MIME: {"title": "empty", "columns": ["x"], "rows": []}},
+                    }
+                ],
+            },
         ]
     }
     (tmp_path / "r.ipynb").write_text(json.dumps(nb))
-    page = ('<html><head><title>R</title></head><body><main><header>h</header>'
-            '<div class="lozells-banner lozells-synthetic">S</div></main></body></html>')
+    page = (
+        "<html><head><title>R</title></head><body><main><header>h</header>"
+        '<div class="lozells-banner lozells-synthetic">S</div></main></body></html>'
+    )
     for view in ("research", "briefing"):
         (tmp_path / f"r.{view}.html").write_text(page)
     return {"notebook": "r.ipynb", "research": "r.research.html", "briefing": "r.briefing.html"}

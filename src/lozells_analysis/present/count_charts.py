@@ -99,9 +99,7 @@ def frequency_chart(
         f"Bar chart of {xlabel.lower()} by {category.replace('_', ' ')}: "
         + _join(alt_parts)
         + ".",
-        _chart_data(table.rename(columns={value: "estimate"}), keys, percent)
-        if percent
-        else None,
+        _chart_data(table.rename(columns={value: "estimate"}), keys, percent) if percent else None,
     )
     return fig
 

@@ -253,7 +253,9 @@ def trends_title(
     if rest:
         noun = "measure" if rest == 1 else "measures"
         verb = "did" if rest else ""
-        text += f"; the other {_count(rest) if rest > 1 else 'one'} {noun} {verb} not change clearly"
+        text += (
+            f"; the other {_count(rest) if rest > 1 else 'one'} {noun} {verb} not change clearly"
+        )
     return text
 
 
@@ -297,8 +299,10 @@ def comparisons_title(
     )
     others = [f"{v} on {_count(int(counts[v])) if counts[v] > 1 else 'one'}" for v in order[1:]]
     if others:
-        text += " and " + ", ".join(others) if len(others) == 1 else (
-            ", " + ", ".join(others[:-1]) + " and " + others[-1]
+        text += (
+            " and " + ", ".join(others)
+            if len(others) == 1
+            else (", " + ", ".join(others[:-1]) + " and " + others[-1])
         )
     return text
 
@@ -313,8 +317,8 @@ def effects_title(
     --------
     >>> m = pd.DataFrame({"variable": ["Intercept", "involved", "age"],
     ...                   "lower_ci": [1, 0.5, -1], "upper_ci": [2, 2.0, 1]})
-    >>> effects_title("Collective control", m, {"involved": "Being involved"})
-    'Collective control differs clearly with being involved; no clear difference with the other term'
+    >>> print(effects_title("Control", m, {"involved": "Being involved"}))
+    Control differs clearly with being involved; no clear difference with the other term
     >>> effects_title("Life satisfaction", m.iloc[[0, 2]])
     'Life satisfaction shows no clear difference with any of the terms in the model'
     """

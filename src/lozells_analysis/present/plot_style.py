@@ -133,7 +133,9 @@ def _chart_data(
             continue
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
         cells = [
-            "suppressed" if hide else ("" if np.isnan(v) else f"{v * 100:.1f}" if percent else f"{v:.2f}")
+            "suppressed"
+            if hide
+            else ("" if np.isnan(v) else f"{v * 100:.1f}" if percent else f"{v:.2f}")
             for v, hide in zip(values, hidden, strict=True)
         ]
         out[title + unit] = cells

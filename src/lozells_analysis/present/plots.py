@@ -96,7 +96,6 @@ __all__ = [
 
 
 # --- showing ------------------------------------------------------------------------------------
-_SVG_RC = {"svg.fonttype": "none", "svg.image_inline": True}
 _svg_count = itertools.count(1)
 
 
@@ -105,7 +104,8 @@ def _svg(fig: Figure, alt: str) -> str:
     by its viewBox, with ``role="img"`` and its description as the accessible name."""
     buf = io.StringIO()
     # a salt per figure keeps the ids of two charts on one page apart
-    with plt.rc_context({**_SVG_RC, "svg.hashsalt": f"lozells-{next(_svg_count)}"}):
+    salt = f"lozells-{next(_svg_count)}"
+    with plt.rc_context({"svg.fonttype": "none", "svg.image_inline": True, "svg.hashsalt": salt}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     text = text[text.index("<svg") :]

@@ -116,9 +116,7 @@ def _run_one(
         from lozells_analysis.reports.spreadsheet import add_spreadsheet
 
         try:  # before the PDF, which then carries the link too
-            add_spreadsheet(
-                workdir, run.name, run.title, result.files, audience=run.audience
-            )
+            add_spreadsheet(workdir, run.name, run.title, result.files, audience=run.audience)
         except Exception as exc:  # noqa: BLE001 - a spreadsheet failure fails the run
             result.ok = False
             result.error = one_line(f"the spreadsheet could not be written: {exc}")

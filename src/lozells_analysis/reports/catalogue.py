@@ -43,7 +43,17 @@ DEFAULTS: dict[str, Any] = {
     "cell_timeout": 600,
     "run_timeout": 1800,
 }
-_ENTRY_KEYS = {"id", "notebook", "parameters", "audience", "for_each", "title", "pdf", "summary", *DEFAULTS}
+_ENTRY_KEYS = {
+    "id",
+    "notebook",
+    "parameters",
+    "audience",
+    "for_each",
+    "title",
+    "pdf",
+    "summary",
+    *DEFAULTS,
+}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 

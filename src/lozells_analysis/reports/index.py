@@ -172,6 +172,7 @@ def _synthetic(record: RunRecord | None) -> bool:
 
 def _links(run: Any, outputs: dict[str, str], record: RunRecord | None, reports: Path) -> str:
     e = html.escape
+    wanted: tuple[tuple[str, str], ...]
     if run.audience == "briefing":
         wanted = (("briefing", "Web page"), ("pdf", "PDF"), ("spreadsheet", "Spreadsheet"))
     else:
@@ -183,7 +184,9 @@ def _links(run: Any, outputs: dict[str, str], record: RunRecord | None, reports:
         )
     of = f'<span class="visually-hidden">: {e(run.title)}</span>'  # unique for screen readers
     links = [
-        f'<a href="{e(outputs[view])}">{label}{of}</a>' for view, label in wanted if view in outputs
+        f'<a href="{e(outputs[view])}">{label}{of}</a>'
+        for view, label in wanted
+        if view in outputs
     ]
     if record and record.log and (reports / record.log).is_file():
         links.append(f'<a href="{e(record.log)}">Log{of}</a>')
@@ -208,9 +211,7 @@ def _card(run: Any, record: RunRecord | None, reports: Path, level: int = 4) -> 
     else:
         state = f'<span class="state failed">FAILED</span> {e(_when(record.attempted_at))}; '
         state += (
-            f"the report shown is from {e(_when(record.built_at))}"
-            if primary
-            else "no report yet"
+            f"the report shown is from {e(_when(record.built_at))}" if primary else "no report yet"
         )
     badge = '<span class="badge synthetic">Synthetic data</span>' if _synthetic(record) else ""
     error = ""

@@ -77,9 +77,7 @@ def print_css(title: str, synthetic: bool) -> str:
     mark = 'content: "Synthetic data"; font-family: sans-serif; font-size: 8pt; ' + (
         "font-weight: bold; color: #8a3200;"
     )
-    marks = (
-        f"@top-right {{ {mark} }}\n  @bottom-left {{ {mark} }}\n  " if synthetic else ""
-    )
+    marks = f"@top-right {{ {mark} }}\n  @bottom-left {{ {mark} }}\n  " if synthetic else ""
     return f"""
 @page {{
   size: A4;

@@ -144,7 +144,9 @@ def write_spreadsheet(
         about=["Cells that say suppressed rest on too few respondents to publish."],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    gpt.write_workbook(filename=str(path), sheets=sheets, cover=cover, contentsheet_label="Contents")
+    gpt.write_workbook(
+        filename=str(path), sheets=sheets, cover=cover, contentsheet_label="Contents"
+    )
     return path
 
 
