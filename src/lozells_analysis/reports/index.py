@@ -223,6 +223,9 @@ def _card(run: Any, record: RunRecord | None, reports: Path, level: int = 4) -> 
     if record and record.status == "failed":
         words += " failed"
     links = _links(run, outputs, record, reports)
+    if level == 3:  # in the failed runs' section, away from its group: say which it is
+        kind = "briefing pack" if run.audience == "briefing" else "research report"
+        state = f"{e(_area(run))}, {kind}. {state}"
     return (
         f'<li class="report" data-text="{e(words)}"><h{level}>{heading}</h{level}>'
         + (f"<p>{e(sentence)}</p>" if sentence else "")
