@@ -79,7 +79,16 @@ def test_spread_title_only_names_a_gap_the_intervals_support():
         }
     )
     assert findings.spread_title("Belonging", est, "age") == (
-        "Belonging is highest in 35-64 (50%) and lowest in 16-34 (30%)"
+        "Belonging is highest where age is 35-64 (50%) and lowest where it is 16-34 (30%)"
     )
     wide = est.assign(lower_ci=0.2, upper_ci=0.6)
     assert "similar across age" in findings.spread_title("Belonging", wide, "age")
+
+
+def test_counts_are_words_and_the_outcome_has_no_code_name():
+    c = pd.DataFrame({"variable": ["a", "b", "c"], "comparison": ["similar", "worse", "worse"]})
+    assert findings.comparisons_title("Lozells", c, "England") == (
+        "Lozells is worse than England on two of three measures and similar on one"
+    )
+    m = pd.DataFrame({"variable": ["Intercept", "x"], "lower_ci": [1, -1], "upper_ci": [2, 1]})
+    assert findings.effects_title("collective_control", m).startswith("Collective control ")

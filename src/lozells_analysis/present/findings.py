@@ -175,7 +175,7 @@ def spread_title(
     >>> est = pd.DataFrame({"area": ["A", "B", "C"], "estimate": [0.3, 0.5, 0.7],
     ...                     "lower_ci": [0.25, 0.45, 0.65], "upper_ci": [0.35, 0.55, 0.75]})
     >>> spread_title("Belonging", est, "area")
-    'Belonging is highest in C (70%) and lowest in A (30%)'
+    'Belonging is highest where area is C (70%) and lowest where it is A (30%)'
     >>> spread_title("Belonging", est.assign(lower_ci=0.1, upper_ci=0.9), "area")
     'Belonging is similar across area: the intervals overlap'
     """
@@ -196,8 +196,9 @@ def spread_title(
         return f"{v * 100:.0f}%" if percent else f"{v:.1f}"
 
     return (
-        f"{label} is highest in {top[group]} ({fmt(float(top['estimate']))}) and lowest in "
-        f"{bottom[group]} ({fmt(float(bottom['estimate']))})"
+        f"{label} is highest where {group_words} is {top[group]} "
+        f"({fmt(float(top['estimate']))}) and lowest where it is {bottom[group]} "
+        f"({fmt(float(bottom['estimate']))})"
     )
 
 
@@ -213,7 +214,7 @@ def subtitle(measure: str, area: str, period: str, unit: str) -> str:
 
 
 # --- several results in one title --------------------------------------------------------------
-_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
 def _count(n: int) -> str:
@@ -253,9 +254,7 @@ def trends_title(
     if rest:
         noun = "measure" if rest == 1 else "measures"
         verb = "did" if rest else ""
-        text += (
-            f"; the other {_count(rest) if rest > 1 else 'one'} {noun} {verb} not change clearly"
-        )
+        text += f"; the other {_count(rest)} {noun} {verb} not change clearly"
     return text
 
 
@@ -290,14 +289,16 @@ def comparisons_title(
     if not total:
         return f"{area}: no comparable figures for {comparator}"
     counts = pd.Series(verdicts).value_counts()
-    order = [v for v in ("better", "higher", "similar", "worse", "lower") if v in counts]
+    fixed = ("better", "higher", "similar", "worse", "lower")
+    # the most common verdict first (ties: better before similar before worse)
+    order = sorted((v for v in fixed if v in counts), key=lambda v: (-counts[v], fixed.index(v)))
     first = order[0]
     if counts[first] == total:
         return f"{area} is {_VERDICTS[first]} {comparator} on all {_count(total)} {noun}"
     text = f"{area} is {_VERDICTS[first]} {comparator} on {_count(int(counts[first]))} of " + (
         f"{_count(total)} {noun}"
     )
-    others = [f"{v} on {_count(int(counts[v])) if counts[v] > 1 else 'one'}" for v in order[1:]]
+    others = [f"{v} on {_count(int(counts[v]))}" for v in order[1:]]
     if others:
         text += (
             " and " + ", ".join(others)
@@ -318,20 +319,20 @@ def effects_title(
     >>> m = pd.DataFrame({"variable": ["Intercept", "involved", "age"],
     ...                   "lower_ci": [1, 0.5, -1], "upper_ci": [2, 2.0, 1]})
     >>> print(effects_title("Control", m, {"involved": "Being involved"}))
-    Control differs clearly with being involved; no clear difference with the other term
+    Control differs clearly with Being involved; no clear difference with the other term
     >>> effects_title("Life satisfaction", m.iloc[[0, 2]])
     'Life satisfaction shows no clear difference with any of the terms in the model'
     """
     labels = labels or {}
     terms = model[model["variable"] != "Intercept"]
     clear = terms[(terms["lower_ci"] > null) | (terms["upper_ci"] < null)]
-    outcome = _capital(outcome.strip())
+    outcome = _capital(outcome.strip().replace("_", " "))
     if clear.empty:
         return f"{outcome} shows no clear difference with any of the terms in the model"
     names = [str(labels.get(v, v)) for v in clear["variable"]]
-    named = names[0][:1].lower() + names[0][1:]
+    named = names[0]
     if len(names) > 1:
-        shown = [n[:1].lower() + n[1:] for n in names[:3]]
+        shown = names[:3]
         named = ", ".join(shown[:-1]) + " and " + shown[-1]
         if len(names) > 3:
             named = ", ".join(shown) + f" and {len(names) - 3} more"

@@ -287,5 +287,6 @@ def show(
             synthetic=synthetic,
         )
     else:
-        log.warning("chart %r has no table of its numbers: pass table=", title or caption)
+        # info, not a warning: a kernel's warnings reach stderr, which a report must not show
+        log.info("chart %r has no table of its numbers: pass table=", title or caption)
     display(bundle, raw=True)  # type: ignore[no-untyped-call]  # IPython's display() is unannotated
