@@ -80,8 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--pdf",
-        action="store_true",
-        help="also print each briefing pack to PDF with headless Chromium",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print each briefing pack to PDF with headless Chromium (an entry can opt out "
+        "with 'pdf: false'); default: when Chromium is installed. --pdf requires it, "
+        "--no-pdf makes none",
     )
     b.add_argument(
         "--wait",

@@ -54,7 +54,7 @@ def test_figure_alt_caption_and_source_are_escaped():
     out = plots.figure_html(fig, alt=f'a "quoted" {IMG}', caption=SCRIPT, source=IMG)
     plt.close(fig)
     no_live_markup(out)
-    assert 'alt="a &quot;quoted&quot; &lt;img' in out
+    assert 'aria-label="a &quot;quoted&quot; &lt;img' in out
 
 
 def test_headlines_escape_their_text():

@@ -94,20 +94,61 @@ def test_palette_is_colour_blind_safe(estimates):
     assert colours <= {c.lower() for c in plots.OKABE_ITO}
 
 
-def test_figure_html_escapes_and_embeds():
+def test_figure_html_escapes_and_embeds_inline_svg():
     fig = plots.histogram([1.0, 2.0, 3.0], "Score")
     html = plots.figure_html(
-        fig, alt='a "quoted" <alt>', caption="x < y", source="Survey & co", synthetic=True
+        fig,
+        alt='a "quoted" <alt>',
+        caption="x < y",
+        source="Survey & co",
+        synthetic=True,
+        title="Scores <rose>",
+        subtitle="Score, Lozells, 2016 to 2019, points",
     )
-    assert html.startswith("<figure") and html.endswith("</figure>")
-    assert 'alt="a &quot;quoted&quot; &lt;alt&gt;' in html
+    assert html.count("<figure") == 1 and html.endswith("</figure>")
+    assert 'aria-label="a &quot;quoted&quot; &lt;alt&gt;' in html
     assert "x &lt; y" in html and "Source: Survey &amp; co." in html
+    assert "Scores &lt;rose&gt;" in html and "Score, Lozells, 2016 to 2019, points" in html
     assert "Synthetic data" in html
-    png = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
-    assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = re.search(r"<svg[^>]*>", html).group(0)
+    assert 'role="img"' in svg and 'width="100%"' in svg and "viewBox=" in svg
+    assert "height=" not in svg.replace("height:auto", "")  # scales with its width
+    assert "<title>a &quot;quoted&quot;" in html or '<title>a "quoted"' in html
+    assert "<text" in html  # svg.fonttype none: text stays text, selectable
+    assert "data:image/png" not in html
 
 
-def test_show_emits_one_bundle_and_closes(monkeypatch):
+def test_every_chart_carries_its_data_as_a_table_and_an_offline_csv(estimates):
+    fig = plots.dot_interval(estimates[estimates["variable"] == "b"], "wave")
+    html = plots.figure_html(fig, title="B by wave")
+    assert "<details" in html and "<summary>Show the data</summary>" in html
+    link = re.search(r'<a class="lozells-csv" download="([^"]+)" href="([^"]+)"', html)
+    assert link.group(1) == "b-by-wave.csv"
+    assert link.group(2).startswith("data:text/csv;base64,")
+    csv = base64.b64decode(link.group(2).split(",", 1)[1]).decode("utf-8-sig").splitlines()
+    assert csv[0] == "Wave,Estimate (%),Lower limit (%),Upper limit (%)"
+    assert csv[1] == "1,20.0,10.0,30.0"
+    assert csv[2] == "2,suppressed,suppressed,suppressed"  # never the suppressed number
+    assert "25.0" not in "".join(csv)
+
+
+def test_synthetic_mark_sits_above_the_plot_not_on_the_legend(estimates):
+    fig = plots.dot_interval(estimates, "wave", hue="variable", xlabel="Residents who agree")
+    plots.figure_html(fig, synthetic=True)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    mark = fig._suptitle.get_window_extent(renderer)
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        assert not mark.overlaps(legend.get_window_extent(renderer))
+    label = fig.axes[0].xaxis.label.get_window_extent(renderer)
+    for legend in fig.legends:
+        assert not label.overlaps(legend.get_window_extent(renderer))
+
+
+def test_show_emits_one_bundle_with_the_table_for_the_spreadsheet_and_closes(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
     df = pd.DataFrame({"x": [1]})
@@ -115,12 +156,29 @@ def test_show_emits_one_bundle_and_closes(monkeypatch):
     import matplotlib.pyplot as plt
 
     before = len(plt.get_fignums())
-    plots.show(plots.histogram([1.0, 2.0], "Weight"), caption="Weights.", data=df)
+    plots.show(
+        plots.histogram([1.0, 2.0], "Weight"),
+        caption="Weights.",
+        data=df,
+        title="Weights vary little",
+        subtitle="Survey weight, Lozells, 2016 to 2019",
+    )
     assert len(shown) == 1 and shown[0][1] is True
     bundle = shown[0][0]
-    assert set(bundle) == {"text/html", "image/png", "text/plain"}
+    assert set(bundle) == {"text/html", "text/plain", "application/vnd.lozells.table+json"}
     assert (
         "Source: Local Conversations resident survey (SYNTHETIC data: survey.parquet)."
         in bundle["text/html"]
     )
+    table = bundle["application/vnd.lozells.table+json"]
+    assert table["title"] == "Weights vary little" and table["synthetic"] is True
+    assert table["columns"] == ["Weight from", "to", "Respondents"]
+    assert sum(int(r[2]) for r in table["rows"]) == 2
     assert len(plt.get_fignums()) == before
+
+
+def test_existing_calls_without_title_still_work(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    plots.show(plots.histogram([1.0, 2.0], "Weight"), caption="Weights.", source="S")
+    assert "Weights." in shown[0]["text/html"] and "<svg" in shown[0]["text/html"]

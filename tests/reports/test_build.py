@@ -126,9 +126,12 @@ def test_provenance_footer_names_commit_data_hash_parameters_and_versions(built)
 def test_index_lists_every_run_with_links(built):
     project, _, _ = built
     index = (project.reports / "index.html").read_text()
-    for name in ("tiny", "pack-lozells", "pack-aston"):
-        assert f'href="{name}.research.html"' in index
+    # research reports link both views (the briefing one as "Summary"); briefing packs only
+    # the view their readers want
+    assert 'href="tiny.research.html"' in index and 'href="tiny.briefing.html"' in index
+    for name in ("pack-lozells", "pack-aston"):
         assert f'href="{name}.briefing.html"' in index
+        assert f'href="{name}.research.html"' not in index
     assert "Tiny report: Lozells" in index and "FAILED" not in index
     assert external_references(index) == []
 
@@ -245,10 +248,10 @@ reports:
     assert record.status == "failed" and record.outputs["briefing"] == "flaky.briefing.html"
 
     index = (project.reports / "index.html").read_text()
-    [row] = [r for r in index.split("<tr>") if "<code>flaky</code>" in r]
+    [row] = [r for r in index.split('<li class="report"') if "<code>flaky</code>" in r]
     assert "FAILED" in row
     assert "ValueError: boom: &lt;b&gt;bad&lt;/b&gt; data (cell [2])" in row
-    assert 'href="logs/flaky.log">log</a>' in row
+    assert 'href="logs/flaky.log">Log' in row
     assert 'href="flaky.briefing.html"' in row  # the last good report is still linked
     assert "report shown is from" in row
 

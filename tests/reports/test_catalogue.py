@@ -267,3 +267,41 @@ def test_a_parameter_papermill_cannot_read_is_an_error_naming_the_line(tmp_path)
     nbformat.write(nb, path)
     with pytest.raises(CatalogueError, match=r"'data_path'.*line 1.*more than one '='"):
         notebook_parameters(path)
+
+
+def test_an_entry_can_opt_out_of_the_pdf_and_give_its_index_sentence(tmp_path):
+    path = catalogue(
+        tmp_path,
+        """
+reports:
+  - id: pack
+    notebook: notebooks/nb.ipynb
+    audience: briefing
+    pdf: false
+    summary: What {area} residents said.
+    for_each: {neighbourhood: [Lozells]}
+  - id: other
+    notebook: notebooks/nb.ipynb
+    audience: briefing
+""",
+    )
+    pack, other = load_catalogue(path).runs
+    assert pack.pdf is False and pack.summary == "What {area} residents said."
+    assert other.pdf is True and other.summary == ""
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("audience: briefing\n    pdf: sometimes", "'pdf' must be true or false"),
+        ("audience: research\n    pdf: true", "'pdf: true' is for briefing packs only"),
+        ("audience: research\n    summary: [a, b]", "'summary' must be one sentence"),
+    ],
+)
+def test_pdf_and_summary_are_checked(tmp_path, entry, message):
+    path = catalogue(
+        tmp_path,
+        f"reports:\n  - id: pack\n    notebook: notebooks/nb.ipynb\n    {entry}\n",
+    )
+    with pytest.raises(CatalogueError, match=message):
+        load_catalogue(path)

@@ -121,7 +121,7 @@ def victim_cells(how: str) -> list[dict]:
 
 def index_row(project, name: str) -> str:
     index = (project.reports / "index.html").read_text(encoding="utf-8")
-    [row] = [r for r in index.split("<tr>") if f"<code>{name}</code>" in r]
+    [row] = [r for r in index.split('<li class="report"') if f"<code>{name}</code>" in r]
     return row
 
 

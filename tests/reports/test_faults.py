@@ -269,7 +269,9 @@ def published(project: Project) -> dict[str, str]:
 def index_row(project: Project, name: str) -> str:
     page = (project.reports / "index.html").read_text(encoding="utf-8")
     rows = [
-        row for row in re.findall(r"<tr>.*?</tr>", page, re.S) if f"<code>{name}</code>" in row
+        row
+        for row in re.findall(r'<li class="report".*?</li>', page, re.S)
+        if f"<code>{name}</code>" in row
     ]
     assert len(rows) == 1, f"index has {len(rows)} rows for {name}"
     return rows[0]

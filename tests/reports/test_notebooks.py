@@ -246,8 +246,10 @@ def test_runs_top_to_bottom_with_banner_first(executed, name, run):
         assert not plain.startswith(("Text(", "<Figure", "<matplotlib")), plain
     body = _html(nb)
     for fig in re.findall(r"<figure.*?</figure>", body, flags=re.S):
-        assert re.search(r'alt="[^"]{20,}"', fig)
+        svg = re.search(r"<svg[^>]*>", fig).group(0)  # nbconvert reorders attributes
+        assert 'role="img"' in svg and re.search(r'aria-label="[^"]{20,}"', svg)
         assert "Source: " in fig
+        assert "<summary>Show the data</summary>" in fig and 'href="data:text/csv;base64,' in fig
     assert "respondent_id" not in body and "LC000" not in body
 
 
@@ -356,7 +358,7 @@ def test_08_theme_counts(executed, run):
     iv = load_stakeholder_interviews()
     share = iv["themes"].str.split(";").map(lambda c: "belonging" in c).mean()
     nb = _nb(executed, "08_stakeholder_themes", run)
-    alts = html.unescape(" ".join(re.findall(r'alt="([^"]*)"', _html(nb))))
+    alts = html.unescape(" ".join(re.findall(r'aria-label="([^"]*)"', _html(nb))))
     assert f"Belonging {format_interval(share, None, None)}" in alts
     by_type = iv.groupby("stakeholder_type")["themes"].agg(
         lambda t: (t.str.split(";").map(lambda c: "belonging" in c).mean(), len(t))

@@ -1,15 +1,18 @@
-"""``--pdf``: briefing packs printed to PDF by headless Chromium."""
+"""Briefing packs printed to PDF by headless Chromium: A4, page numbers, running header and
+footer, bookmarks; made by default, with an opt-out per entry."""
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
 
 from lozells_analysis.reports.build import BuildOptions, build
-from lozells_analysis.reports.pdf import find_chromium
+from lozells_analysis.reports.pdf import find_chromium, print_copy
 
 _spec = importlib.util.spec_from_file_location(
     "reports_helpers", Path(__file__).parents[1] / "reports_helpers.py"
@@ -17,9 +20,42 @@ _spec = importlib.util.spec_from_file_location(
 helpers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(helpers)
 
-pytestmark = pytest.mark.slow
+A4 = (595.0, 842.0)  # points; Chromium writes 594.96 x 841.92
 
 
+def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
+    """Every page's MediaBox size in points (no PDF library needed)."""
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
+
+
+def page_texts(pdf: bytes) -> list[bytes]:
+    """The decompressed content streams (Chromium's text is in them as glyph runs)."""
+    out = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            out.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            continue
+    return out
+
+
+def test_the_print_copy_asks_for_a4_page_numbers_and_the_synthetic_mark():
+    page = (
+        "<html><head><title>Briefing: Lozells &amp; Aston</title></head><body>"
+        '<div class="lozells-banner lozells-synthetic">x</div></body></html>'
+    )
+    printed = print_copy(page)
+    style = printed[printed.index('<style media="print">') : printed.index("</head>")]
+    assert "size: A4" in style
+    assert 'content: "Page " counter(page) " of " counter(pages)' in style
+    assert '@top-left { content: "Briefing: Lozells & Aston"' in style
+    assert style.count('content: "Synthetic data"') == 2  # top and bottom of every page
+    assert "h1, h2, h3, h4, h5, h6 { break-after: avoid" in style
+    assert 'content: "Synthetic data"' not in print_copy(page.replace("lozells-synthetic", ""))
+
+
+@pytest.mark.slow
 def test_pdf_build_prints_each_briefing_pack(tmp_path):
     if not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
         pytest.fail("headless Chromium is not installed: run `make browser`, then the tests")
@@ -35,7 +71,12 @@ reports:
     summary = build(project, BuildOptions(pdf=True))
     assert summary.ok, [o.error for o in summary.outcomes]
     pdf = project.reports / "pack.pdf"
-    assert pdf.read_bytes().startswith(b"%PDF-") and pdf.stat().st_size > 1000
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and pdf.stat().st_size > 1000
+    sizes = page_sizes(data)
+    assert sizes and all(abs(w - A4[0]) < 1 and abs(h - A4[1]) < 1 for w, h in sizes), sizes
+    assert b"/Outlines" in data  # bookmarks from the headings
+    assert b"/StructTreeRoot" in data  # tagged
     assert not (project.reports / "study.pdf").exists()  # research reports get no PDF
     assert 'href="pack.pdf"' in (project.reports / "index.html").read_text()
     # a later --pdf build has nothing to do; deleting the PDF makes it print again
@@ -56,3 +97,37 @@ def test_missing_chromium_says_to_run_make_browser(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(BuildError, match="make browser"):
         find_chromium()
+
+
+@pytest.mark.slow
+def test_every_build_prints_briefing_packs_unless_their_entry_opts_out(tmp_path):
+    project = helpers.make_project(
+        tmp_path,
+        """
+reports:
+  - {id: pack, notebook: notebooks/tiny.ipynb, audience: briefing}
+  - {id: quiet, notebook: notebooks/tiny.ipynb, audience: briefing, pdf: false}
+""",
+        {"tiny.ipynb": helpers.tiny_cells()},
+    )
+    summary = build(project, BuildOptions(pdf=None))  # the command line's default
+    assert summary.ok, [o.error for o in summary.outcomes]
+    assert (project.reports / "pack.pdf").is_file()
+    assert not (project.reports / "quiet.pdf").exists()
+    assert [o.status for o in build(project, BuildOptions(pdf=None)).outcomes] == [
+        "skipped",
+        "skipped",
+    ]
+
+
+def test_without_chromium_the_default_build_warns_and_pdf_insists(monkeypatch, caplog):
+    from lozells_analysis.exceptions import BuildError
+    from lozells_analysis.reports.build import _want_pdf
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    runs = [type("Run", (), {"audience": "briefing", "pdf": True})()]
+    assert _want_pdf(None, runs) is False
+    assert "without the briefing packs' PDFs" in caplog.text
+    with pytest.raises(BuildError, match="make browser"):
+        _want_pdf(True, runs)
+    assert _want_pdf(False, runs) is False

@@ -121,12 +121,13 @@ def test_index_escapes_data_and_tells_failures_apart(tmp_path):
         attempted_at="2025-03-04T05:06:07+00:00",
     )
     page = render_index(runs, state, tmp_path)
-    rows = page.split("<tr>")[2:]
-    assert 'href="ok.research.html">Good</a>' in rows[0] and "2025-03-04 05:06" in rows[0]
-    assert "FAILED" in rows[1] and "KeyError: &#x27;&lt;x&gt;&#x27;" in rows[1]
-    assert 'href="logs/bad.log">log</a>' in rows[1] and "no report yet" in rows[1]
-    assert "Bad &lt;b&gt;" in rows[1] and "&lt;Aston&gt;" in rows[1]
-    assert "never built" in rows[2]
+    cards = page.split('<li class="report"')[1:]
+    # failures first, then the rest in catalogue order
+    assert "FAILED" in cards[0] and "KeyError: &#x27;&lt;x&gt;&#x27;" in cards[0]
+    assert 'href="logs/bad.log">Log' in cards[0] and "no report yet" in cards[0]
+    assert "Bad &lt;b&gt;" in cards[0] and "&lt;Aston&gt;" in cards[0]
+    assert 'href="ok.research.html">Good</a>' in cards[1] and "2025-03-04 05:06" in cards[1]
+    assert "Never built" in cards[2]
     assert "1 failed" in page
 
 

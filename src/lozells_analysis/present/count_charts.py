@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from lozells_analysis.present.plot_style import (
     MAX_WIDTH_IN,
     OKABE_ITO,
+    _chart_data,
     _describe,
     _join,
     _new_figure,
@@ -92,11 +93,13 @@ def frequency_chart(
             fig.legend(
                 loc="outside lower center", ncol=min(4, len(hues)), frameon=False, fontsize=8
             )
+    keys = [category] + ([hue] if hue else [])
     _describe(
         fig,
         f"Bar chart of {xlabel.lower()} by {category.replace('_', ' ')}: "
         + _join(alt_parts)
         + ".",
+        _chart_data(table.rename(columns={value: "estimate"}), keys, percent) if percent else None,
     )
     return fig
 
@@ -152,6 +155,7 @@ def heatmap(
         fig,
         f"Heatmap of {value_label.lower()} for {matrix.shape[0]} by "
         f"{matrix.shape[1]} categories. Most frequent pairs: {pairs}.",
+        matrix.rename_axis(index="").reset_index().astype(str),
     )
     return fig
 
@@ -184,5 +188,18 @@ def histogram(
         f"Histogram of {xlabel.lower()} for {len(v):,} values: minimum "
         f"{q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
         f"quartile {q[3]:.2f}, maximum {q[4]:.2f}.",
+        _bin_counts(v, bins, xlabel, ylabel),
     )
     return fig
+
+
+def _bin_counts(v: pd.Series, bins: int, xlabel: str, ylabel: str) -> pd.DataFrame:
+    """A histogram's bars as a table: each bin's range and count."""
+    counts, edges = np.histogram(v.to_numpy(dtype=float), bins=bins)
+    return pd.DataFrame(
+        {
+            f"{xlabel} from": [f"{e:.2f}" for e in edges[:-1]],
+            "to": [f"{e:.2f}" for e in edges[1:]],
+            ylabel: [str(int(c)) for c in counts],
+        }
+    )

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from lozells_analysis.present.plot_style import (
     GREY,
     OKABE_ITO,
+    _chart_data,
     _describe,
     _fmt,
     _join,
@@ -104,6 +105,17 @@ def dot_interval(
                 labelled.add(k)
                 ax.plot(row["estimate"], y, "o", color=colour, ms=7, label=legend)
                 kind = "percent" if percent else "mean"
+                if nh == 1:  # direct label: the value just right of the interval
+                    right = hi if pd.notna(hi) else row["estimate"]
+                    ax.annotate(
+                        _fmt(row["estimate"], percent),
+                        (right, y),
+                        xytext=(4, 0),
+                        textcoords="offset points",
+                        va="center",
+                        fontsize=8,
+                        color="#000000",
+                    )
                 alt_parts.append(f"{who} {format_interval(row['estimate'], lo, hi, kind)}")
         if reference is not None:
             markers = ["D", "s", "P", "X"]
@@ -139,15 +151,20 @@ def dot_interval(
         if title:
             ax.set_title(title, loc="left")
         if hue or reference is not None or len(cats) > 0:
-            ax.legend(
-                loc="upper center",
-                bbox_to_anchor=(0.5, -0.18 if height < 4 else -0.08),
+            # below the axis label, never on it: constrained layout makes room outside
+            fig.legend(
+                loc="outside lower center",
                 ncol=min(4, nh + len(ref_pops)),
                 frameon=False,
                 fontsize=8,
             )
     by = f" by {category.replace('_', ' ')}" if category else ""
-    _describe(fig, f"Dot-and-interval chart of {xlabel}{by}: {_join(alt_parts)}.")
+    keys = [category] + ([hue] if hue else [])
+    _describe(
+        fig,
+        f"Dot-and-interval chart of {xlabel}{by}: {_join(alt_parts)}.",
+        _chart_data(table, keys, percent),
+    )
     return fig
 
 
@@ -196,6 +213,15 @@ def trend_small_multiples(
                 lw=1.8,
                 label="This survey (with interval)",
             )
+            if len(sub):  # direct label: the latest value
+                ax.annotate(
+                    _fmt(sub["estimate"].iloc[-1], percent),
+                    (sub[x].iloc[-1], sub["estimate"].iloc[-1]),
+                    xytext=(6, 6),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#000000",
+                )
             label = facet_labels.get(f, f)
             ax.set_title(_wrap(label, 48), loc="left", fontsize=9.5)
             kind = "percent" if percent else "mean"
@@ -250,8 +276,15 @@ def trend_small_multiples(
             frameon=False,
             fontsize=8,
         )
+    data = table.copy()
+    if facet_labels:
+        data[facet] = data[facet].map(lambda v: facet_labels.get(v, v))
+    if x_labels:
+        data[x] = data[x].map(lambda v: x_labels.get(v, v))
     _describe(
-        fig, "Small-multiple line charts by " + xlabel.lower() + ". " + _join(alt_parts, 20) + "."
+        fig,
+        "Small-multiple line charts by " + xlabel.lower() + ". " + _join(alt_parts, 20) + ".",
+        _chart_data(data, [facet, x], percent, names={facet: "Measure"}),
     )
     return fig
 
@@ -295,5 +328,6 @@ def coefficient_chart(
         fig,
         f"Chart of {xlabel.lower()} for {len(t)} terms; grey terms' intervals "
         f"include {null:g} (no clear difference): " + _join(alt) + ".",
+        _chart_data(t.assign(variable=names), ["variable"], False, names={"variable": "Term"}),
     )
     return fig

@@ -89,10 +89,57 @@ def _new_figure(
     return fig, axes
 
 
-def _describe(fig: Figure, alt: str) -> None:
-    """Store the chart's default description as ``fig.lozells_alt`` (``plots.figure_html``)."""
-    # an attribute of our own, which matplotlib's Figure does not declare
+def _describe(fig: Figure, alt: str, data: pd.DataFrame | None = None) -> None:
+    """Store the chart's default description as ``fig.lozells_alt`` and the numbers it
+    draws as ``fig.lozells_data`` (the "Show the data" table and CSV of ``plots.show``)."""
+    # attributes of our own, which matplotlib's Figure does not declare
     setattr(fig, "lozells_alt", alt)  # noqa: B010
+    if data is not None:
+        setattr(fig, "lozells_data", data)  # noqa: B010
+
+
+def _chart_data(
+    table: pd.DataFrame,
+    keys: Sequence[str],
+    percent: bool = True,
+    names: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """The numbers a chart of estimates draws, as a reader's table: the ``keys`` columns,
+    then the estimate and its interval (percentages to one decimal when ``percent``, else
+    two decimals). A suppressed row shows "suppressed" and no number.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"area": ["A", "B"], "estimate": [0.4123, 0.5],
+    ...                   "lower_ci": [0.3, 0.4], "upper_ci": [0.5, 0.6],
+    ...                   "suppressed": [False, True]})
+    >>> _chart_data(t, ["area"]).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'Area': 'A', 'Estimate (%)': '41.2', 'Lower limit (%)': '30.0', 'Upper limit (%)': '50.0'},
+     {'Area': 'B', 'Estimate (%)': 'suppressed', 'Lower limit (%)': 'suppressed',
+      'Upper limit (%)': 'suppressed'}]
+    """
+    names = names or {}
+    unit = " (%)" if percent else ""
+    out = pd.DataFrame(
+        {names.get(k, k.replace("_", " ").capitalize()): table[k].astype(str) for k in keys}
+    )
+    hidden = _suppressed(table)
+    for column, title in (
+        ("estimate", "Estimate"),
+        ("lower_ci", "Lower limit"),
+        ("upper_ci", "Upper limit"),
+    ):
+        if column not in table.columns:
+            continue
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        cells = [
+            "suppressed"
+            if hide
+            else ("" if np.isnan(v) else f"{v * 100:.1f}" if percent else f"{v:.2f}")
+            for v, hide in zip(values, hidden, strict=True)
+        ]
+        out[title + unit] = cells
+    return out.reset_index(drop=True)
 
 
 def _fmt(value: float, percent: bool) -> str:

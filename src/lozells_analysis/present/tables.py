@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "CAUTION",
     "SUPPRESSED",
+    "TABLE_MIME",
     "Html",
     "banner",
     "comparison_table",
@@ -43,6 +44,7 @@ __all__ = [
     "format_percent",
     "indicator_label",
     "source_text",
+    "table_payload",
     "to_html",
 ]
 
@@ -68,20 +70,71 @@ _TABLE_CSS = (
 )
 
 
+#: The MIME type of the hidden copy of a table a notebook output carries: the build gathers
+#: them into the report's spreadsheet (:mod:`lozells_analysis.reports.spreadsheet`); the
+#: HTML views ignore it.
+TABLE_MIME = "application/vnd.lozells.table+json"
+
+
+def table_payload(
+    table: pd.DataFrame,
+    title: str | None = None,
+    note: str | None = None,
+    index: bool = True,
+    **extra: object,
+) -> dict[str, object]:
+    """A table as the JSON a notebook output carries under :data:`TABLE_MIME`: its title,
+    note, column names and rows of text (the index, when shown, as the first columns).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"Value": [0.5]}, index=pd.Index(["a"], name="group"))
+    >>> table_payload(t, "T")
+    {'title': 'T', 'note': '', 'columns': ['group', 'Value'], 'rows': [['a', '0.5']]}
+    """
+    frame = table.copy()
+    if index and any(n is not None for n in frame.index.names):
+        frame = frame.reset_index()
+    frame.columns = [_header(c) for c in frame.columns]
+    rows = [["-" if _missing(v) else str(v) for v in row] for row in frame.to_numpy().tolist()]
+    return {
+        "title": title or "",
+        "note": note or "",
+        "columns": [str(c) for c in frame.columns],
+        "rows": rows,
+        **extra,
+    }
+
+
 class Html:
     """A fragment of HTML that Jupyter displays as HTML (and tests can read as text).
+
+    ``table``, when given, is the table's :func:`table_payload`: the output then also
+    carries it under :data:`TABLE_MIME`, which the HTML views ignore and the build gathers
+    into the report's spreadsheet.
 
     Examples
     --------
     >>> Html("<p>x</p>")._repr_html_()
     '<p>x</p>'
+    >>> sorted(Html("<p>x</p>", table={"title": "x"})._repr_mimebundle_())
+    ['application/vnd.lozells.table+json', 'text/html']
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, table: dict[str, object] | None = None) -> None:
         self.text = text
+        self.table = table
 
     def _repr_html_(self) -> str:
         return self.text
+
+    def _repr_mimebundle_(
+        self, include: object = None, exclude: object = None
+    ) -> dict[str, object]:
+        bundle: dict[str, object] = {"text/html": self.text}
+        if self.table is not None:
+            bundle[TABLE_MIME] = self.table
+        return bundle
 
     def __str__(self) -> str:
         return self.text
@@ -377,7 +430,11 @@ def to_html(
             else body
         )
     note_html = f'<p class="lozells-note">{html.escape(note)}</p>' if note else ""
-    return Html(f'{_TABLE_CSS}<div class="lozells-table">{body}{note_html}</div>')
+    return Html(
+        f'{_TABLE_CSS}<div class="lozells-table" tabindex="0" role="region"'
+        f' aria-label="{html.escape(caption or "Table", quote=True)}">{body}{note_html}</div>',
+        table=table_payload(table, caption, note, index),
+    )
 
 
 def _header(value: object) -> str:

@@ -112,7 +112,17 @@ def _run_one(
         result = distributed.run_on_cluster(client, job, workdir)
     else:
         result = execute_run(job, workdir, cancelled=cancelled)
-    if result.ok and pdf and run.audience == "briefing" and not cancelled.is_set():
+    if result.ok and not cancelled.is_set():
+        from lozells_analysis.reports.spreadsheet import add_spreadsheet
+
+        try:  # before the PDF, which then carries the link too
+            add_spreadsheet(workdir, run.name, run.title, result.files, audience=run.audience)
+        except Exception as exc:  # noqa: BLE001 - a spreadsheet failure fails the run
+            result.ok = False
+            result.error = one_line(f"the spreadsheet could not be written: {exc}")
+            with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
+                out.write(f"\nspreadsheet: {type(exc).__name__}: {exc}\n")
+    if result.ok and pdf and run.audience == "briefing" and run.pdf and not cancelled.is_set():
         from lozells_analysis.reports.pdf import html_to_pdf
 
         pdf_name = f"{run.name}.pdf"
@@ -228,6 +238,26 @@ def build(project: Project, options: BuildOptions | None = None) -> BuildSummary
     return summary
 
 
+def _want_pdf(asked: bool | None, runs: Sequence[ReportRun]) -> bool:
+    """Whether this build prints briefing packs to PDF: ``asked`` True (``--pdf``) needs
+    Chromium and fails before anything runs without it; None (the command line's default)
+    prints them when Chromium is installed and warns when it is not; False never does."""
+    if asked is False or not any(r.audience == "briefing" and r.pdf for r in runs):
+        return False
+    from lozells_analysis.reports.pdf import find_chromium
+
+    try:
+        find_chromium()  # fail before running anything, saying `make browser`
+    except BuildError:
+        if asked:
+            raise
+        log.warning(
+            "no Chromium: building without the briefing packs' PDFs (`make browser` installs it)"
+        )
+        return False
+    return True
+
+
 def _build_locked(
     project: Project, options: BuildOptions, build_id: str, summary: BuildSummary
 ) -> None:
@@ -237,7 +267,8 @@ def _build_locked(
     state = BuildState.load(project.state_file, move_aside=True)
     if project.staging.exists():  # left by an interrupted build; we hold the lock
         shutil.rmtree(project.staging, ignore_errors=True)
-    decisions = plan(project, runs, state, force=options.force, pdf=options.pdf)
+    pdf = _want_pdf(options.pdf, runs)
+    decisions = plan(project, runs, state, force=options.force, pdf=pdf)
     todo = [run for run in runs if decisions[run.name][0] is not None]
     for run in runs:
         reason = decisions[run.name][0]
@@ -254,11 +285,7 @@ def _build_locked(
     failure: BaseException | None = None
     try:
         if todo:
-            if options.pdf:
-                from lozells_analysis.reports.pdf import find_chromium
-
-                find_chromium()  # fail before running anything, saying `make browser`
-            _execute_all(project, options, todo, decisions, state, summary, build_id)
+            _execute_all(project, options, todo, decisions, state, summary, build_id, pdf)
     except BaseException as exc:
         failure = exc
         if isinstance(exc, BuildInterrupted):
@@ -289,6 +316,7 @@ def _execute_all(
     state: BuildState,
     summary: BuildSummary,
     build_id: str,
+    pdf: bool = False,
 ) -> None:
     from lozells_analysis.reports.provenance import build_provenance
 
@@ -318,7 +346,7 @@ def _execute_all(
                         job,
                         staging / run.name,
                         client=client,
-                        pdf=options.pdf,
+                        pdf=pdf,
                         cancelled=cancelled,
                         reason=decisions[run.name][0] or "",
                     )
@@ -505,7 +533,7 @@ def build_reports(
     *,
     force: bool = False,
     jobs: int | None = None,
-    pdf: bool = False,
+    pdf: bool | None = None,
     root: str | Path | None = None,
     catalogue: str | Path | None = None,
     scheduler: str | None = None,
@@ -521,7 +549,9 @@ def build_reports(
     jobs
         Runs executed at once (default: one per core, at most four).
     pdf
-        Also print each briefing pack to PDF.
+        Print each briefing pack to PDF (unless its entry says ``pdf: false``): None (the
+        default) when Chromium is installed, True always (an error without Chromium),
+        False never.
     root
         The project folder (default: this repository); reports go to ``root/reports``.
     catalogue

@@ -43,7 +43,17 @@ DEFAULTS: dict[str, Any] = {
     "cell_timeout": 600,
     "run_timeout": 1800,
 }
-_ENTRY_KEYS = {"id", "notebook", "parameters", "audience", "for_each", "title", *DEFAULTS}
+_ENTRY_KEYS = {
+    "id",
+    "notebook",
+    "parameters",
+    "audience",
+    "for_each",
+    "title",
+    "pdf",
+    "summary",
+    *DEFAULTS,
+}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -53,7 +63,9 @@ class ReportRun:
 
     ``name`` is the output name (the file stem of its HTML and log): the entry's ``id``, then
     the ``for_each`` values, slugged. ``notebook_digest`` is the SHA-256 of the notebook's
-    source cells (not its outputs).
+    source cells (not its outputs). ``pdf`` is False when the entry opts out of the PDF a
+    build prints of every briefing pack (``pdf: false``). ``summary`` is the entry's one
+    plain sentence for the index (``{area}`` stands for the run's neighbourhood), or "".
     """
 
     name: str
@@ -67,6 +79,8 @@ class ReportRun:
     cell_timeout: float
     run_timeout: float
     notebook_digest: str = field(repr=False)
+    pdf: bool = True
+    summary: str = ""
 
 
 @dataclass
@@ -269,6 +283,19 @@ def load_catalogue(
         audience = entry.get("audience")
         if audience not in AUDIENCES:
             problems.append(f"{where}: 'audience' must be one of {AUDIENCES}, got {audience!r}")
+        pdf = entry.get("pdf", True)
+        if not isinstance(pdf, bool):
+            problems.append(f"{where}: 'pdf' must be true or false, got {pdf!r}")
+            pdf = True
+        elif pdf and "pdf" in entry and audience == "research":
+            problems.append(
+                f"{where}: 'pdf: true' is for briefing packs only; research reports get no "
+                "PDF (leave 'pdf' out)"
+            )
+        summary = entry.get("summary", "")
+        if not isinstance(summary, str):
+            problems.append(f"{where}: 'summary' must be one sentence of text, got {summary!r}")
+            summary = ""
         params = entry.get("parameters") or {}
         for_each = entry.get("for_each") or {}
         if not isinstance(params, dict):
@@ -333,6 +360,8 @@ def load_catalogue(
                     cell_timeout=float(settings["cell_timeout"]),
                     run_timeout=float(settings["run_timeout"]),
                     notebook_digest=digest,
+                    pdf=bool(pdf),
+                    summary=summary.strip(),
                 )
             )
     seen: dict[str, int] = {}

@@ -47,6 +47,10 @@ _VIEW_WORDS = {
 }
 # images embedded in an HTML output: base64, not text (it can spell a postcode by chance)
 _DATA_URI = re.compile(r"data:[\w.+/-]+;base64,[A-Za-z0-9+/=\s]*")
+# inline SVG charts: their path data is numbers (it can look like a phone number by chance);
+# only the text they show (labels, <title>) is scanned
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
 _TEXT_OUTPUTS = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
 
 
@@ -126,7 +130,8 @@ def _notebook_text(nb: dict[str, Any]) -> str:
             for mime, value in (out.get("data") or {}).items():
                 if mime in _TEXT_OUTPUTS:
                     parts.append("".join(value) if isinstance(value, list) else str(value))
-    return _DATA_URI.sub("data:", "\n".join(parts))
+    text = _SVG.sub(lambda m: _TAG.sub(" ", m.group(0)), "\n".join(parts))
+    return _DATA_URI.sub("data:", text)
 
 
 def _rewrite_notebook(path: Path, run: Any, scrub: Scrubber) -> None:

@@ -19,7 +19,7 @@ class BuildOptions:
     force: bool = False
     jobs: int | None = None
     scheduler: str | None = None
-    pdf: bool = False
+    pdf: bool | None = False  # None: briefing packs' PDFs when Chromium is installed
     wait: bool = False
     scheduler_timeout: float = 20.0
     cluster: str | None = None  # slurm, pbs or sge: start a job cluster (see .cluster)

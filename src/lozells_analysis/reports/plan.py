@@ -119,7 +119,7 @@ def plan(
                 reason = f"{display_path(changed, project.root)} changed"
             else:
                 record.reads = refreshed
-                reason = _outputs_problem(project, record, run.audience, pdf)
+                reason = _outputs_problem(project, record, run.audience, pdf and run.pdf)
         decisions[run.name] = (reason, inputs)
     return decisions
 
