@@ -17,7 +17,7 @@ outside it but every PSU and stratum of the full design stays in the variance.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -181,6 +181,7 @@ def domain_estimates(
     table: pd.DataFrame,
     deff: str,
     df_override: Any = None,
+    variance: Callable[..., np.ndarray] | None = None,
 ) -> DomainEstimates:
     """Weighted domain means and their linearised variance, for every group at once.
 
@@ -198,6 +199,10 @@ def domain_estimates(
         Design-effect reference: with- or without-replacement simple random sampling.
     df_override : float, optional
         Degrees of freedom to use instead of each group's design df.
+    variance : callable, optional
+        ``variance(z, g, G, present)``, the design's ``variance_by_group`` (a calibrated
+        design's removes the calibration residuals); the layout's linearised variance when
+        not given.
 
     Returns
     -------
@@ -216,7 +221,10 @@ def domain_estimates(
         est = WY / W
         resid = np.where(inside, yd - est[g], 0.0)
         z = wd * resid / np.where(W[g] > 0, W[g], 1.0)
-    var = variance_by_group(layout, z, g, G, present=inside)
+    if variance is None:
+        var = variance_by_group(layout, z, g, G, present=inside)
+    else:
+        var = variance(z, g, G, inside)
     var = np.where(n > 0, var, np.nan)
     # design effect: SRS variance from the weighted population variance (svyvar)
     with np.errstate(invalid="ignore", divide="ignore"):
