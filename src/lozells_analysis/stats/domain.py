@@ -93,8 +93,15 @@ def group_codes(data: pd.DataFrame, by_cols: Sequence[str]) -> tuple[np.ndarray,
     for codes, labels in zip(codes_list, labels_list, strict=True):
         missing |= codes < 0
         combined = combined * len(labels) + np.maximum(codes, 0)
-    present = np.unique(combined[~missing])
-    g = np.searchsorted(present, combined)
+    n_keys = int(np.prod([len(labels) for labels in labels_list], dtype=float))
+    if n_keys <= max(4 * n, 1 << 16):  # a lookup table: linear in rows, no sort
+        present = np.flatnonzero(np.bincount(combined[~missing], minlength=n_keys))
+        lookup = np.full(n_keys, -1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        g = lookup[combined]
+    else:
+        present = np.unique(combined[~missing])
+        g = np.searchsorted(present, combined)
     g[missing] = -1
     keys = {}
     rem = present.copy()
