@@ -1,17 +1,37 @@
 """Benchmark: proportion tables by neighbourhood x wave on a 1,000,000-row synthetic survey.
 
-Prints, side by side in one run, the time to produce
+Prints, in one run, the time to produce
 ``SurveyDesign.proportion(indicator, by=["neighbourhood", "wave"])`` for every agree
 indicator of the codebook, and the time for the straightforward alternative a researcher
 would write (statsmodels GLM, binomial, intercept only, weights, cluster-robust errors,
 one group at a time); the cost in rows (250k / 500k / 1M); the peak memory of one
-table against the size of the data frame; proportions (logit intervals), totals and medians
-(Woodruff intervals) by group against R's ``svyby(svyciprop)``, ``svyby(svytotal)`` and
-``svyby(svyquantile)``; and JKn replicate SEs with 80 replicates (40 variance strata x 2
-PSUs) by group, against R's ``as.svrepdesign`` + ``svyby``. The R side runs when ``Rscript``
-is on the PATH; each comparison prints the largest difference and the speed ratio.
+table against the size of the data frame; then, side by side on the same data (78
+neighbourhood x wave groups, stratified by neighbourhood), this library against R
+``survey`` (when ``Rscript`` is on the PATH) and the Python package ``svy`` (when an
+interpreter has it):
 
-Run (single core): ``.venv/bin/python benchmarks/bench_design.py [--rows 1000000]``
+* proportions by group, logit intervals: ``proportion(y, by=)`` against R's
+  ``svyby(~y, ~g, des, svyciprop, method="logit")`` (the library's default method is R's
+  ``svyciprop`` logit interval; its SE is ``svymean``'s) and ``svy``'s ``prop``;
+* totals by group: ``total(x, by=)`` against ``svyby(~x, ~g, des, svytotal)``;
+* medians by group: ``quantile(x, 0.5, by=)`` against ``svyby(~x, ~g, des, svyquantile,
+  quantiles=0.5, ci=TRUE)`` with survey 4.x's defaults ``qrule="math"``,
+  ``interval.type="mean"``;
+* JKn replicate SEs: 80 replicate-weight columns made here (40 variance strata x 2 PSUs),
+  ``ReplicateDesign(type="JKn", rscales=0.5)`` against ``svrepdesign(type="JKn",
+  rscales=0.5, mse=TRUE)`` (R reads the same columns) and ``svyby(~y, ~g, rd, svymean)``.
+
+Only the estimation is timed (R: ``system.time`` around the ``svyby`` call, after
+``read.csv`` and the design; ``svy``: the estimation call after ``Sample``); each table is
+checked against the others (largest absolute and relative differences) and the speed ratios
+are printed against the goals (proportions >= 100x R, medians and JKn SEs >= 20x R, never
+slower than ``svy``). An R task still running after ``--r-timeout`` seconds of estimation is
+stopped (``setTimeLimit``) and reported as ``> timeout``, with a lower bound on the ratio.
+
+Run (single thread): ``.venv/bin/python benchmarks/bench_design.py [--rows 1000000]
+[--r-timeout 3600] [--svy-python PATH]``. ``svy`` is not a dependency of the project: install
+it in a private environment (``python3 -m venv .svyvenv && .svyvenv/bin/pip install svy
+pandas numpy``), which the benchmark finds by itself, or pass ``--svy-python``.
 """
 
 from __future__ import annotations
