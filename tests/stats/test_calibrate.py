@@ -169,6 +169,28 @@ def test_by_group_means_and_totals_are_domains_of_the_calibrated_design(key, cas
 
 
 @pytest.mark.parametrize("key", KEYS)
+def test_total_ratio_and_median_with_missing_values_are_rs(key, cases, r_replicate):
+    """svytotal, svyratio and svyquantile(ci=TRUE) of avg.ed (missing values, na.rm=TRUE) on
+    the calibrated design: the rows that answered are a domain whose calibration residuals
+    are computed on the full design (one variance path for every estimator)."""
+    design, by = cases[key]
+    ref = r_replicate["calib"][key]
+    check_estimate(design.total("avg.ed"), ref["total_avg_ed"])
+    check_estimate(design.ratio("avg.ed", "api99"), ref["ratio_avg_ed_api99"])
+    median = design.quantile("avg.ed", 0.5)
+    close(median["estimate"], ref["median_avg_ed"]["est"], rel=0)  # exactly
+    close(median[["lower_ci", "upper_ci"]].to_numpy().ravel(), ref["median_avg_ed"]["ci"], rel=0)
+    close(median["se"], ref["median_avg_ed"]["se"])
+    for out, r in [
+        (design.total("avg.ed", by=by), ref["by_total_avg_ed"]),
+        (design.ratio("avg.ed", "api99", by=by), ref["by_ratio_avg_ed_api99"]),
+    ]:
+        assert out[by].tolist() == r["level"]
+        close(out["estimate"], r["est"])
+        close(out["se"], r["se"])
+
+
+@pytest.mark.parametrize("key", KEYS)
 @pytest.mark.parametrize(
     "which, formula, family",
     [("glm", "api00 ~ ell + meals", "gaussian"), ("glm_binom", "sw ~ ell", "binomial")],

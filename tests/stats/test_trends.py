@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from lozells_analysis.exceptions import ParameterError
 from lozells_analysis.stats.design import SurveyDesign
 from lozells_analysis.stats.trends import fingertips_trend, linear_trend, wave_change
 
@@ -80,6 +81,48 @@ def test_linear_trend_matches_svyglm_overall_and_in_each_domain(trend_design, r_
         assert got["p_value"] == pytest.approx(want["p"][1], rel=1e-6), area
         assert got["df"] == want["df"], area
     assert by_area.loc["A", "direction"] == "increasing"
+
+
+def test_five_point_rule_leaves_a_short_group_unfitted_and_the_others_are_rs(
+    trend_design, r_trend
+):
+    """Fingertips' rule (min_points=5): area A answered in waves 1-4 only (its answers in
+    waves 5 and 6 are missing) gets no trend and says why; areas B and C, domains of the
+    same full design, are still R's svyglm slopes."""
+    data = trend_design.data.copy()
+    data.loc[(data["area"] == "A") & (data["wave"] >= 5), "y"] = np.nan
+    design = SurveyDesign(data, weights="w", strata="s", cluster="psu_id")
+    out = linear_trend(design, "y", by="area", min_points=5).set_index("area")
+    assert list(out.columns[-2:]) == ["points", "reason"]
+    a = out.loc["A"]
+    assert a["direction"] == "cannot be calculated"
+    assert a["points"] == 4 and a["reason"] == "4 time points; a trend needs at least 5"
+    assert a[["estimate", "se", "lower_ci", "upper_ci", "statistic", "p_value", "df"]].isna().all()
+    assert a["n"] == ((data["area"] == "A") & data["y"].notna()).sum()
+    assert a["method"] == "svyglm logistic trend"
+    ref = r_trend["linear_trend"]
+    for area in ("B", "C"):
+        got, want = out.loc[area], ref[area]
+        assert got["points"] == 6 and got["reason"] == ""
+        assert got["estimate"] == pytest.approx(want["coef"][1], rel=1e-8), area
+        assert got["se"] == pytest.approx(want["se"][1], rel=1e-8), area
+        assert got["p_value"] == pytest.approx(want["p"][1], rel=1e-6), area
+        assert got["df"] == want["df"], area
+    # without the rule the short area is fitted as before (four points make a slope)
+    assert linear_trend(design, "y", by="area").set_index("area").loc["A", "estimate"] > 0
+
+
+def test_five_point_rule_changes_nothing_where_there_are_enough_points(trend_design):
+    plain = linear_trend(trend_design, "y", by="area")
+    ruled = linear_trend(trend_design, "y", by="area", min_points=5)
+    pd.testing.assert_frame_equal(ruled.drop(columns=["points", "reason"]), plain)
+    assert (ruled["points"] == 6).all() and (ruled["reason"] == "").all()
+
+
+@pytest.mark.parametrize("bad", [0, 1, 2.5])
+def test_min_points_must_be_a_whole_number_of_at_least_two(trend_design, bad):
+    with pytest.raises(ParameterError, match="min_points"):
+        linear_trend(trend_design, "y", min_points=bad)
 
 
 def test_wave_change_matches_svycontrast_of_svyby(trend_design, r_trend):

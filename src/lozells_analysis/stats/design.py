@@ -338,9 +338,10 @@ class SurveyDesign(DesignEstimators, DesignReweighting):
     def _domain_estimates(
         self, y: np.ndarray, by: str | Sequence[str] | None, deff: str, df: Any
     ) -> DomainEstimates:
-        """Weighted domain means of ``y`` and their linearised variance, for every group."""
+        """Weighted domain means of ``y`` and their variance (``variance_by_group``)."""
         g_all, table = self.groups(by)
-        return domain_estimates(self.layout, y, self.w, g_all, table, deff, df)
+        variance = self.variance_by_group
+        return domain_estimates(self.layout, y, self.w, g_all, table, deff, df, variance)
 
     def mean(
         self,

@@ -17,7 +17,7 @@ outside it but every PSU and stratum of the full design stays in the variance.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,8 +93,15 @@ def group_codes(data: pd.DataFrame, by_cols: Sequence[str]) -> tuple[np.ndarray,
     for codes, labels in zip(codes_list, labels_list, strict=True):
         missing |= codes < 0
         combined = combined * len(labels) + np.maximum(codes, 0)
-    present = np.unique(combined[~missing])
-    g = np.searchsorted(present, combined)
+    n_keys = int(np.prod([len(labels) for labels in labels_list], dtype=float))
+    if n_keys <= max(4 * n, 1 << 16):  # a lookup table: linear in rows, no sort
+        present = np.flatnonzero(np.bincount(combined[~missing], minlength=n_keys))
+        lookup = np.full(n_keys, -1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        g = lookup[combined]
+    else:
+        present = np.unique(combined[~missing])
+        g = np.searchsorted(present, combined)
     g[missing] = -1
     keys = {}
     rem = present.copy()
@@ -181,6 +188,7 @@ def domain_estimates(
     table: pd.DataFrame,
     deff: str,
     df_override: Any = None,
+    variance: Callable[..., np.ndarray] | None = None,
 ) -> DomainEstimates:
     """Weighted domain means and their linearised variance, for every group at once.
 
@@ -198,6 +206,10 @@ def domain_estimates(
         Design-effect reference: with- or without-replacement simple random sampling.
     df_override : float, optional
         Degrees of freedom to use instead of each group's design df.
+    variance : callable, optional
+        ``variance(z, g, G, present)``, the design's ``variance_by_group`` (a calibrated
+        design's removes the calibration residuals); the layout's linearised variance when
+        not given.
 
     Returns
     -------
@@ -216,7 +228,10 @@ def domain_estimates(
         est = WY / W
         resid = np.where(inside, yd - est[g], 0.0)
         z = wd * resid / np.where(W[g] > 0, W[g], 1.0)
-    var = variance_by_group(layout, z, g, G, present=inside)
+    if variance is None:
+        var = variance_by_group(layout, z, g, G, present=inside)
+    else:
+        var = variance(z, g, G, inside)
     var = np.where(n > 0, var, np.nan)
     # design effect: SRS variance from the weighted population variance (svyvar)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -89,8 +89,12 @@ def _sorted_groups(
     """
     n = np.bincount(g_all[rows], minlength=G)
     bounds = np.concatenate([[0], np.cumsum(n)])
-    in_order = rows[np.argsort(g_all[rows], kind="stable")]
-    by_value = rows[np.lexsort((y[rows], g_all[rows]))]
+    gr = g_all[rows]
+    if G < np.iinfo(np.int16).max:  # small integer keys sort stably by radix, in linear time
+        gr = gr.astype(np.int16)
+    in_order = rows[np.argsort(gr, kind="stable")]
+    by_y = np.argsort(y[rows], kind="stable")  # by group, then value, ties in data order
+    by_value = rows[by_y[np.argsort(gr[by_y], kind="stable")]]
     out = []
     for k in range(G):  # one cumulative sum per group
         part = by_value[bounds[k] : bounds[k + 1]]

@@ -21,8 +21,10 @@ What this module holds (the array side of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.linalg import solve_triangular
 
@@ -120,16 +122,70 @@ class RepWeights:
         [[0.0, 6.0], [6.0, 0.0]]
         """
         keep = g >= 0
-        vals = v[keep] if self.combined else (v * self.pw)[keep]
         gk = g[keep]
-        if self.unit is not None:
-            U = self.factors.shape[0]
+        unit, factors, combined = self.unit, self.factors, self.combined
+        if unit is None and self.patterns is not None:  # multipliers of the distinct rows
+            (unit, factors), combined = self.patterns, False
+        vals = v[keep] if combined else (v * self.pw)[keep]
+        if unit is not None:
+            U = factors.shape[0]
             T = np.bincount(
-                self.unit[keep] * n_groups + gk, weights=vals, minlength=U * n_groups
+                unit[keep] * n_groups + gk, weights=vals, minlength=U * n_groups
             ).reshape(U, n_groups)
-            return np.asarray(self.factors.T @ T)
+            return np.asarray(factors.T @ T)
         S = sparse.csr_matrix((vals, (gk, np.flatnonzero(keep))), shape=(n_groups, len(g)))
         return np.asarray((S @ self.factors).T)
+
+    @cached_property
+    def patterns(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The distinct rows of multipliers of uncompressed weights, as R's ``compress``.
+
+        A row's replicate weights are its sampling weight times a row of multipliers, and
+        a published design has few distinct rows of multipliers (one per PSU for a
+        jackknife). Rows with the same multipliers are found by hashing each row (its dot
+        product with a fixed random vector, divided by its weight), then checked exactly:
+        each row's weights must be its weight times its pattern's multipliers, to the bit
+        (otherwise, or with many distinct rows, the weights are used row by row). Only the
+        degrees of freedom use them (a rank does not change when rows are scaled by
+        positive weights or repeated); the replicate sums use them too (the weights as
+        given are the sampling weight times these multipliers, to the last bit or so).
+
+        Returns
+        -------
+        tuple or None
+            Each row's pattern and the distinct rows (U x R); None when the weights are
+            compressed already, or have too many distinct rows to be worth it.
+
+        Examples
+        --------
+        Sixteen rows, two PSUs, unequal weights, combined replicate weights:
+
+        >>> psu = np.repeat([0, 1], 8)
+        >>> w = np.linspace(1.0, 2.5, 16)
+        >>> combined = np.column_stack([np.where(psu == j, 0.0, 2 * w) for j in (0, 1)])
+        >>> unit, rows = RepWeights(combined, None, w, True).patterns
+        >>> unit.tolist() == psu.tolist(), rows.tolist()
+        (True, [[0.0, 2.0], [2.0, 0.0]])
+        """
+        if self.unit is not None:
+            return None
+        n, R = self.factors.shape
+        pw = self.pw if self.combined else np.ones(n)
+        direction = np.random.default_rng(20240615).standard_normal(R)
+        # the multipliers' projection, rounded: rows of one pattern share it
+        codes, uniques = pd.factorize(np.round(self.factors @ direction / pw, 8))
+        U = len(uniques)
+        if U * 8 > n or U > 100_000 or (codes < 0).any():  # mostly distinct: no gain
+            return None
+        first = np.full(U, n, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(n))
+        rows = self.factors[first] / pw[first, None]
+        step = 1 << 15
+        for start in range(0, n, step):  # a hash is not proof: check every row exactly
+            part = slice(start, start + step)
+            if not np.array_equal(self.factors[part], rows[codes[part]] * pw[part, None]):
+                return None
+        return codes.astype(np.int64), rows
 
     def ranks(self, g: np.ndarray, n_groups: int) -> np.ndarray:
         """Rank of each group's analysis weights (rows x replicates), by :func:`qr_rank`.
@@ -158,15 +214,18 @@ class RepWeights:
         """
         out = np.zeros(n_groups, dtype=np.int64)
         keep = g >= 0
-        if self.unit is not None:
-            U = self.factors.shape[0]
-            key = self.unit[keep] * n_groups + g[keep]
+        unit, factors = self.unit, self.factors
+        if unit is None and self.patterns is not None:
+            unit, factors = self.patterns
+        if unit is not None:
+            U = factors.shape[0]
+            key = unit[keep] * n_groups + g[keep]
             present = np.bincount(key, minlength=U * n_groups).reshape(U, n_groups) > 0
             cache: dict[bytes, int] = {}
             for k in range(n_groups):
                 pattern = present[:, k].tobytes()
                 if pattern not in cache:
-                    F = self.factors[present[:, k]]
+                    F = factors[present[:, k]]
                     cache[pattern] = qr_rank(F.T @ F)
                 out[k] = cache[pattern]
             return out

@@ -144,8 +144,13 @@ def linear_trend(
         dates (or numeric times), or ``{wave: date}``. Dates become years since the first,
         so the slope is per year.
     min_points : int, optional
-        Fingertips' rule (``min_points=5``): a group with fewer distinct time points gets
-        ``direction`` "cannot be calculated".
+        Fingertips' rule that a trend needs at least five points (``min_points=5``; off by
+        default). A group with fewer distinct time points among the rows that answered is
+        not fitted: its row keeps ``variable``, ``level``, ``method`` and ``n``, has NaN
+        ``estimate``, interval, ``statistic``, ``p_value`` and ``df``, and ``direction``
+        "cannot be calculated". With ``min_points`` the table has two more columns:
+        ``points`` (distinct time points) and ``reason`` (why a row has no trend, e.g.
+        "4 time points; a trend needs at least 5"; empty where the trend was fitted).
 
     Returns
     -------
@@ -155,7 +160,8 @@ def linear_trend(
         (``lower_ci``/``upper_ci`` on that scale) and ``method`` ``"svyglm logistic
         trend"``; then ``odds_ratio`` per wave with ``odds_ratio_lower_ci`` /
         ``odds_ratio_upper_ci``, ``statistic`` (t), ``p_value`` and ``direction``
-        ("increasing", "decreasing" or "no significant trend" at 1 - level).
+        ("increasing", "decreasing" or "no significant trend" at 1 - level; "cannot be
+        calculated" with too few points), and with ``min_points`` ``points, reason``.
 
     Examples
     --------
@@ -165,6 +171,15 @@ def linear_trend(
     >>> linear_trend(SurveyDesign(df), "y")[["direction", "df", "n"]]
         direction   df    n
     0  increasing  198  200
+
+    With Fingertips' rule, four waves are not enough:
+
+    >>> four = linear_trend(SurveyDesign(df), "y", min_points=5)
+    >>> row = four.iloc[0]
+    >>> row["direction"], int(row["points"]), row["reason"]
+    ('cannot be calculated', 4, '4 time points; a trend needs at least 5')
+    >>> bool(np.isnan(row["estimate"]) and np.isnan(row["p_value"]))
+    True
     """
     data = design.data
     if wave not in data.columns:
@@ -173,14 +188,28 @@ def linear_trend(
     missing = [c for c in keys if c not in data.columns]
     if missing:
         raise ParameterError(f"by column(s) {missing} not in the data.")
+    if min_points is not None and (int(min_points) != min_points or min_points < 2):
+        raise ParameterError(
+            f"min_points={min_points!r}: give a whole number of at least 2 (Fingertips: 5)."
+        )
     records = []
     design, time = _timed(design, wave, times)
     formula = f"{variable} ~ {time}"
     for key, mask in _trend_groups(data, keys):  # one model per group: a few neighbourhoods
-        fit = design.glm(formula, family="binomial", level=level, subset=mask)
-        records.append(
-            {**dict(zip(keys, key, strict=True)), **_trend_record(fit, variable, level)}
-        )
+        record: dict[str, Any] = dict(zip(keys, key, strict=True))
+        if min_points is None:
+            fit = design.glm(formula, family="binomial", level=level, subset=mask)
+            records.append({**record, **_trend_record(fit, variable, level)})
+            continue
+        points, n = _points(design, variable, time, mask)
+        if points < min_points:
+            record.update(_no_trend_record(variable, level, n))
+            reason = f"{points} time points; a trend needs at least {min_points}"
+        else:
+            fit = design.glm(formula, family="binomial", level=level, subset=mask)
+            record.update(_trend_record(fit, variable, level))
+            reason = ""
+        records.append({**record, "points": points, "reason": reason})
     out = pd.DataFrame(records)
     sig = out["p_value"] < 1 - level
     out["direction"] = np.where(
@@ -189,18 +218,42 @@ def linear_trend(
         np.where(sig & (out["estimate"] < 0), "decreasing", "no significant trend"),
     )
     if min_points is not None:
-        groups = _trend_groups(data, keys)
-        few = [_points(design, variable, time, mask) < min_points for _, mask in groups]
-        out.loc[np.array(few, dtype=bool), "direction"] = "cannot be calculated"
+        out.loc[out["reason"] != "", "direction"] = "cannot be calculated"
+        out = out[[c for c in out.columns if c not in ("points", "reason")] + ["points", "reason"]]
     return tidy(out, keys)
 
 
-def _points(design: SurveyDesign, variable: str, time: str, mask: np.ndarray | None) -> int:
-    """Distinct time points among the rows of a group that answered ``variable``."""
+def _no_trend_record(variable: str, level: float, n: int) -> dict[str, Any]:
+    """The row of a group whose trend is not estimated (too few time points)."""
+    nan = np.nan
+    return {
+        "variable": variable,
+        "estimate": nan,
+        "se": nan,
+        "lower_ci": nan,
+        "upper_ci": nan,
+        "level": level,
+        "method": "svyglm logistic trend",
+        "n": n,
+        "df": nan,
+        "odds_ratio": nan,
+        "odds_ratio_lower_ci": nan,
+        "odds_ratio_upper_ci": nan,
+        "statistic": nan,
+        "p_value": nan,
+    }
+
+
+def _points(
+    design: SurveyDesign, variable: str, time: str, mask: np.ndarray | None
+) -> tuple[int, int]:
+    """Distinct time points, and rows, among the rows of a group that answered ``variable``
+    and have a time."""
     answered = ~np.isnan(design.values(variable, "proportion"))
+    answered &= design.data[time].notna().to_numpy()
     if mask is not None:
         answered &= mask
-    return int(design.data.loc[answered, time].nunique())
+    return int(design.data.loc[answered, time].nunique()), int(answered.sum())
 
 
 def wave_change(

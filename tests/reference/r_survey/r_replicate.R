@@ -6,7 +6,8 @@
 #   as_rep     as.svrepdesign of cluster / stratified designs (JK1, JKn, lonely-PSU rules,
 #              bootstrap with its replicate weights exported);
 #   calib      postStratify, rake and calibrate (linear, bounded linear, raking, logit) of
-#              apiclus1 / apistrat, with weights, estimates and SEs.
+#              apiclus1 / apistrat, with weights, estimates and SEs (also svytotal, svyratio
+#              and svyquantile of avg.ed, which has missing values: na.rm = TRUE).
 suppressMessages({library(survey); library(jsonlite)})
 options(survey.lonely.psu = "fail")
 set.seed(20240615)
@@ -209,6 +210,23 @@ calib_block <- function(des, by = ~sch.wide) {
        by = list(level = as.character(b[[1]]), est = unname(coef(b)), se = unname(SE(b))),
        by_total = {bt <- svyby(~enroll, by, des, svytotal);
                    list(level = as.character(bt[[1]]), est = unname(coef(bt)), se = unname(SE(bt)))},
+       # missing values in the analysis variable (avg.ed): na.rm = TRUE, a domain
+       total_avg_ed = est_block(svytotal(~avg.ed, des, na.rm = TRUE), df),
+       ratio_avg_ed_api99 = {r <- svyratio(~avg.ed, ~api99, des, na.rm = TRUE);
+                             list(est = unname(as.vector(coef(r))),
+                                  se = unname(as.vector(SE(r))),
+                                  ci = unname(as.vector(confint(r, df = df))))},
+       by_total_avg_ed = {bt <- svyby(~avg.ed, by, des, svytotal, na.rm = TRUE);
+                          list(level = as.character(bt[[1]]), est = unname(coef(bt)),
+                               se = unname(SE(bt)))},
+       by_ratio_avg_ed_api99 = {br <- svyby(~avg.ed, by, des, svyratio, denominator = ~api99,
+                                            na.rm = TRUE);
+                                list(level = as.character(br[[1]]),
+                                     est = unname(as.vector(coef(br))),
+                                     se = unname(as.vector(SE(br))))},
+       median_avg_ed = {q <- svyquantile(~avg.ed, des, 0.5, ci = TRUE, na.rm = TRUE);
+                        list(est = unname(as.vector(coef(q))), se = unname(as.vector(SE(q))),
+                             ci = unname(as.vector(confint(q))))},
        glm = glm_block(suppressWarnings(svyglm(api00 ~ ell + meals, des))),
        glm_binom = glm_block(suppressWarnings(svyglm(sw ~ ell, des, family = quasibinomial(), control = ctrl))))
 }
