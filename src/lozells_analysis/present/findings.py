@@ -236,6 +236,8 @@ def trends_title(
     'Belonging rose between 2016 and 2019; the other two measures did not change clearly'
     >>> trends_title(t.assign(direction="no significant trend"), 2016, 2019)
     'None of the three measures changed clearly between 2016 and 2019'
+    >>> trends_title(t.iloc[:2].assign(direction="no significant trend"), 2016, 2019)
+    'Neither measure changed clearly between 2016 and 2019'
     """
     if len(trend_result) == 1:
         return trend_title(str(trend_result[label].iloc[0]), trend_result, first_year, last_year)
@@ -248,6 +250,8 @@ def trends_title(
         elif direction.startswith(tuple(_FALL)):
             moved.append(f"{row[label]} fell")
     if not moved:
+        if len(trend_result) == 2:
+            return f"Neither measure changed clearly {between}"
         return f"None of the {_count(len(trend_result))} measures changed clearly {between}"
     rest = len(trend_result) - len(moved)
     text = _capital("; ".join(moved[:3])) + f" {between}"
