@@ -203,12 +203,16 @@ def cluster_comparison(
     root: Path, scratch: Path, workers: list[int], only: list[str]
 ) -> list[tuple[str, float, int]]:
     """The serial build, then the simulated Slurm cluster with each number of worker jobs;
-    returns (label, seconds, jobs submitted) rows, the serial build first."""
+    prints each row as it is measured (a long run that is stopped keeps what it measured)
+    and returns (label, seconds, jobs submitted) rows, the serial build first."""
     fake = _fake_slurm()
     state = scratch / "slurm"
     bin_dir = fake.install(scratch / "fake-bin", state)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    rows = [("lozells build --force -j 1 (serial)", lozells(root, "--force", "-j", "1", *only), 0)]
+    print(f"{'build':<40}{'jobs':>6}{'seconds':>10}{'/ serial':>10}{'speed-up':>10}", flush=True)
+    serial = lozells(root, "--force", "-j", "1", *only)
+    rows = [("lozells build --force -j 1 (serial)", serial, 0)]
+    print_row(*rows[0], serial)
     try:
         for n in workers:
             before = len(fake.job_scripts(state))
@@ -232,19 +236,18 @@ def cluster_comparison(
             )
             jobs = len(fake.job_scripts(state)) - before
             rows.append((f"simulated Slurm, {n} worker job{'s' if n > 1 else ''}", seconds, jobs))
+            print_row(*rows[-1], serial)
     finally:
         fake.kill_all(state)
     return rows
 
 
-def print_cluster_table(rows: list[tuple[str, float, int]]) -> None:
-    serial = rows[0][1]
-    print(f"{'build':<40}{'jobs':>6}{'seconds':>10}{'/ serial':>10}{'speed-up':>10}")
-    for label, seconds, jobs in rows:
-        print(
-            f"{label:<40}{jobs or '-':>6}{seconds:>10.1f}{seconds / serial:>10.2f}"
-            f"{serial / seconds:>10.2f}"
-        )
+def print_row(label: str, seconds: float, jobs: int, serial: float) -> None:
+    print(
+        f"{label:<40}{jobs or '-':>6}{seconds:>10.1f}{seconds / serial:>10.2f}"
+        f"{serial / seconds:>10.2f}",
+        flush=True,
+    )
 
 
 def naive_comparison(root: Path, scratch: Path, runs: list, only: list[str]) -> None:
@@ -317,7 +320,7 @@ def main() -> None:
             naive_comparison(root, scratch, runs, args.only)
         if not args.no_cluster:
             workers = [int(n) for n in args.workers.split(",") if n.strip()]
-            print_cluster_table(cluster_comparison(root, scratch, workers, args.only))
+            cluster_comparison(root, scratch, workers, args.only)
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"load average after: {load}")
     finally:
