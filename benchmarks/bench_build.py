@@ -1,28 +1,37 @@
-"""Time the report build three ways, side by side, on one catalogue.
+"""Time the report catalogue on a simulated Slurm cluster against the serial build.
 
-1. the naive loop a researcher would script: for each report, the ``papermill`` command line
-   then the ``jupyter nbconvert --to html`` command line, one after the other;
-2. ``lozells build --force`` (every report rebuilt, in parallel kernels);
-3. ``lozells build`` again with nothing changed (every report skipped).
+By default: the repository's full catalogue (``reports.yaml``, every run) built four ways,
+ratios side by side in one table:
 
-Then (unless ``--no-cluster``) the same catalogue on a simulated Slurm cluster
-(``lozells build --force --cluster slurm``, with the stand-in ``sbatch``/``squeue``/``scancel``
-of ``tests/fake_slurm.py`` running each job as a local process) with 1, 2 and 4 worker jobs,
-against the serial build (``--jobs 1``), ratios side by side. On one machine this measures
-the cost of the cluster path (scheduler, job start-up, shipping the files back), not a
-speed-up a real cluster would give: the workers share this machine's cores.
+1. ``lozells build --force --jobs 1``: the serial build, one report kernel at a time;
+2. ``lozells build --force --cluster slurm`` with ``max_jobs`` 1, 2 and 4 (``--workers``):
+   worker jobs of one core each, through a stand-in ``sbatch``/``squeue``/``scancel`` put
+   first on ``PATH`` (``tests/fake_slurm.py``, loaded by path: each "job" is the job script
+   dask-jobqueue wrote, run as a local process, so it is a real Dask worker).
 
-The catalogue is the repository's ``reports.yaml`` when it lists any runs, otherwise (or with
-``--synthetic N``) N runs of a small notebook that imports pandas and matplotlib, draws a
-plot and shows a table, like the real ones. The builds go to a scratch folder, never to
-``reports/``. Run it with::
+On one machine this measures what the cluster path costs (the scheduler, job start-up,
+shipping notebooks and rendered files back and forth) and how far the workers overlap on
+the cores this machine has, not the speed-up of a real cluster, where each job has its
+own node. The machine's core count and load average are printed with the table.
 
-    .venv/bin/python benchmarks/bench_build.py            # the real catalogue, or 6 runs
-    .venv/bin/python benchmarks/bench_build.py --synthetic 8 --jobs 2
-    .venv/bin/python benchmarks/bench_build.py --synthetic 2 --workers 1,2   # quick
+An untimed warm-up builds the first run once before anything is timed (imports, the
+kernel's first start, the parameter cache), so no row pays for them alone. The builds go to
+a scratch project (symlinks to ``notebooks/`` and ``data/``), never to ``reports/``.
 
-Goals (issue #5): the full build at most half the naive loop's time on a 2-core machine; the
-no-op build under one second.
+``--naive`` also times, first, the comparison of issue #5: the naive loop a researcher
+would script (the ``papermill`` then ``jupyter nbconvert --to html`` command lines, report
+by report), ``lozells build --force`` with the default parallelism, and a no-op build
+(goals: the full build at most half the naive loop; the no-op under one second).
+
+Run it with::
+
+    .venv/bin/python benchmarks/bench_build.py                       # all runs, 1/2/4 workers
+    .venv/bin/python benchmarks/bench_build.py --only themes barriers-all --workers 1,2
+    .venv/bin/python benchmarks/bench_build.py --synthetic 4 --workers 1   # a quick check
+    .venv/bin/python benchmarks/bench_build.py --naive --no-cluster        # issue #5 only
+
+``--only`` takes entry ids or run names, as ``lozells build`` does; ``--synthetic N`` times N
+runs of a small notebook (pandas, a plot, a table) instead of ``reports.yaml``.
 """
 
 from __future__ import annotations
@@ -190,13 +199,20 @@ def _fake_slurm():
     return module
 
 
-def cluster_comparison(root: Path, scratch: Path, workers: list[int]) -> None:
-    """Serial build, then the simulated Slurm cluster with each number of worker jobs."""
+def cluster_comparison(
+    root: Path, scratch: Path, workers: list[int], only: list[str]
+) -> list[tuple[str, float, int]]:
+    """The serial build, then the simulated Slurm cluster with each number of worker jobs;
+    prints each row as it is measured (a long run that is stopped keeps what it measured)
+    and returns (label, seconds, jobs submitted) rows, the serial build first."""
     fake = _fake_slurm()
     state = scratch / "slurm"
     bin_dir = fake.install(scratch / "fake-bin", state)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    rows = [("serial build (--jobs 1)", lozells(root, "--force", "--jobs", "1"), 0)]
+    print(f"{'build':<40}{'jobs':>6}{'seconds':>10}{'/ serial':>10}{'speed-up':>10}", flush=True)
+    serial = lozells(root, "--force", "-j", "1", *only)
+    rows = [("lozells build --force -j 1 (serial)", serial, 0)]
+    print_row(*rows[0], serial)
     try:
         for n in workers:
             before = len(fake.job_scripts(state))
@@ -208,78 +224,105 @@ def cluster_comparison(root: Path, scratch: Path, workers: list[int]) -> None:
                 "--cluster-option",
                 f"max_jobs={n}",
                 "--cluster-option",
+                "cores=1",  # one run at a time per job: n jobs = n workers
+                "--cluster-option",
                 "interface=lo",  # scheduler and workers on loopback only
                 "--cluster-option",
                 "memory=2GiB",
                 "--cluster-option",
                 "poll_interval=2",
+                *only,
                 env=env,
             )
             jobs = len(fake.job_scripts(state)) - before
-            rows.append((f"simulated Slurm, max_jobs={n}", seconds, jobs))
+            rows.append((f"simulated Slurm, {n} worker job{'s' if n > 1 else ''}", seconds, jobs))
+            print_row(*rows[-1], serial)
     finally:
         fake.kill_all(state)
-    serial = rows[0][1]
-    print()
-    print(f"{'build':<36}{'jobs':>6}{'seconds':>10}{'vs serial':>11}{'speed-up':>10}")
-    for label, seconds, jobs in rows:
-        print(
-            f"{label:<36}{jobs or '-':>6}{seconds:>10.2f}{seconds / serial:>11.2f}"
-            f"{serial / seconds:>10.2f}"
-        )
+    return rows
+
+
+def print_row(label: str, seconds: float, jobs: int, serial: float) -> None:
+    print(
+        f"{label:<40}{jobs or '-':>6}{seconds:>10.1f}{seconds / serial:>10.2f}"
+        f"{serial / seconds:>10.2f}",
+        flush=True,
+    )
+
+
+def naive_comparison(root: Path, scratch: Path, runs: list, only: list[str]) -> None:
+    """Issue #5: the naive loop, the default parallel build, and a no-op build."""
+    naive = naive_loop(runs, scratch / "naive")
+    full = lozells(root, "--force", *only)
+    noop = lozells(root, *only)
+    print(f"{'method':<42}{'seconds':>10}{'/ naive':>10}")
+    for label, seconds in (
+        ("naive loop (papermill CLI + nbconvert CLI)", naive),
+        ("lozells build --force", full),
+        ("lozells build (nothing changed)", noop),
+    ):
+        print(f"{label:<42}{seconds:>10.2f}{seconds / naive:>10.2f}")
+    print(
+        f"full build / naive = {full / naive:.2f} (goal <= 0.50); "
+        f"no-op build = {noop:.2f} s (goal < 1 s)\n"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="time only these entry ids or run names (default: the whole catalogue)",
+    )
     parser.add_argument(
         "--synthetic",
         type=int,
         metavar="N",
         help="time N runs of a small notebook instead of reports.yaml",
     )
-    parser.add_argument("--jobs", type=int, help="passed to lozells build --jobs")
     parser.add_argument(
         "--workers",
         default="1,2,4",
         help="worker jobs of the simulated Slurm cluster to time, comma-separated",
     )
     parser.add_argument(
-        "--no-cluster", action="store_true", help="skip the simulated Slurm cluster builds"
+        "--naive",
+        action="store_true",
+        help="also time the naive papermill + nbconvert loop and a no-op build (issue #5)",
+    )
+    parser.add_argument(
+        "--no-cluster", action="store_true", help="skip the serial and simulated Slurm builds"
     )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="lozells-bench-"))
     try:
         root = make_project(scratch, args.synthetic)
-        jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         from lozells_analysis.reports.catalogue import load_catalogue
 
-        runs = load_catalogue(root / "reports.yaml", root=root).runs
-        naive = naive_loop(runs, scratch / "naive")
-        full = lozells(root, "--force", *jobs)
-        noop = lozells(root, *jobs)
-        cores = len(os.sched_getaffinity(0))
+        runs = load_catalogue(root / "reports.yaml", root=root).select(args.only)
         source = (
-            "synthetic"
-            if args.synthetic
-            or root.joinpath("notebooks").is_dir()
-            and not (root / "notebooks").is_symlink()
+            "synthetic notebook"
+            if (root / "notebooks").is_dir() and not (root / "notebooks").is_symlink()
             else "reports.yaml"
         )
-        print(f"catalogue: {source}, {len(runs)} runs; {cores} cores")
-        print(f"{'method':<42}{'seconds':>10}{'vs naive':>10}")
-        for label, seconds in (
-            ("naive loop (papermill CLI + nbconvert CLI)", naive),
-            ("lozells build --force", full),
-            ("lozells build (nothing changed)", noop),
-        ):
-            print(f"{label:<42}{seconds:>10.2f}{seconds / naive:>10.2f}")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
-            f"full build / naive = {full / naive:.2f} (goal <= 0.50); "
-            f"no-op build = {noop:.2f} s (goal < 1 s)"
+            f"catalogue: {source}, {len(runs)} runs; {len(os.sched_getaffinity(0))} cores; "
+            f"load average before: {load}",
+            flush=True,
         )
+        # untimed warm-up: imports, the kernel's first start, the parameter cache
+        lozells(root, "--force", "-j", "1", runs[0].name)
+        if args.naive:
+            naive_comparison(root, scratch, runs, args.only)
         if not args.no_cluster:
             workers = [int(n) for n in args.workers.split(",") if n.strip()]
-            cluster_comparison(root, scratch, workers)
+            cluster_comparison(root, scratch, workers, args.only)
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"load average after: {load}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -1,33 +1,59 @@
 """Coded qualitative data in the REFI-QDA exchange standard (``.qdpx``).
 
 NVivo, ATLAS.ti, MAXQDA and QualCoder all export a project as a ``.qdpx`` file: a zip
-holding ``project.qde`` (XML in the REFI-QDA Project namespace ``urn:QDA-XML:project:1.0``)
-and ``sources/`` with the text sources. :func:`read_qdpx` turns one into the frames the
-CSV path gives (:func:`lozells_analysis.data.load.load_listening_events`): one row per coded
-text selection (``<PlainTextSelection>``), its text cut from the source by the selection's
-``startPosition``/``endPosition`` (zero-based, counting characters, i.e. Unicode code
-points, of the plain text, end exclusive), its codes (``<Coding><CodeRef>``) as the
-``;``-separated ``codes``/``themes`` column, and the case variables of its source
-(``<Cases>``/``<Variables>``, e.g. event, area, ward, participant group) as columns. The
-codes (``<CodeBook>``, nested ``<Code>`` elements) become a
-:class:`~lozells_analysis.data.coding.CodingFrame`: a code whose name is the id or the label
-of a code in ``data/qualitative_codes.yaml`` takes that code's id, so a project coded with
-the project's frame gives the same tables; other codes get an id made from their name.
+holding ``project.qde`` (XML in the REFI-QDA Project namespace ``urn:QDA-XML:project:1.0``,
+schema ``Project.xsd`` of QDA-XML 1.0, 18 March 2019, vendored in
+``tests/reference/refi-qda/``) and ``sources/`` with the text sources. :func:`read_qdpx`
+turns one into the frames the CSV path gives
+(:func:`lozells_analysis.data.load.load_listening_events`): one row per coded text selection
+(``<PlainTextSelection>``), its text cut from the source by the selection's offsets, its
+codes (``<Coding><CodeRef>``) as the ``;``-separated ``codes``/``themes`` column, and the
+case variables of its source (``<Cases>``/``<Variables>``, e.g. event, area, ward,
+participant group) as columns. The codes (``<CodeBook>``, nested ``<Code>`` elements) become
+a :class:`~lozells_analysis.data.coding.CodingFrame`: a code whose name is the id or the
+label of a code in ``data/qualitative_codes.yaml`` takes that code's id, so a project coded
+with the project's frame gives the same tables; other codes get an id made from their name.
 Codes under a top-level code named "Barriers" or "Themes" go to that part of the frame
 (with no such code, every code goes to both); a barrier's stage comes from a parent code
 named "access"/"Getting in" or "within"/"Once in".
 
-Why the standard library (``zipfile`` + ``xml.etree.ElementTree``) and not ``pyrefiqda``:
-that package is young, and the project needs only a small subset of the schema (codes,
-text sources, text selections and their codings, cases and variables); reading that subset
-takes a few dozen lines with no new dependency to pin, audit and keep working, and it lets
-every malformed file fail with a :class:`~lozells_analysis.exceptions.SurveyDataError`
-naming the file and the element at fault, rather than a third-party traceback.
-``ElementTree`` does not resolve external entities, so a hostile file cannot read local
-files. Audio, video, PDF and picture sources are ignored (only text is coded here).
+What ``startPosition`` and ``endPosition`` count
+    The schema types them only as ``xsd:integer`` (required on every selection) and says
+    nothing of the unit; a text selection is a span of the source's plain text, which is
+    read here as UTF-8. Here they count
+    **Unicode code points** of the source's plain text (a Python ``str`` index), **from 0**,
+    with ``endPosition`` **exclusive**: the selection is ``text[startPosition:endPosition]``
+    and is ``endPosition - startPosition`` code points long. That is what the exporters we
+    could read do: QualCoder writes the ``pos0``/``pos1`` of its coded text, a Python slice of
+    the file's text, as ``startPosition``/``endPosition``; OpenQDA's documentation gives the
+    word "fox" in "The quick brown fox ..." as 16:19 (three characters from 16). So an emoji
+    outside the Basic Multilingual Plane (😀, U+1F600) is one position, a letter with a
+    combining accent (``e`` + U+0301) is two, and the text is never normalised (NFC would
+    move every later offset) nor are its line endings changed (``\r\n`` is two positions).
+    A byte BOM at the start of a source file is not text and is dropped before counting.
+    Tools that count UTF-16 code units (Windows software; NVivo is reported to) put every
+    position after an astral character one further per such character: their selections
+    of text with emoji come out shifted here, and ours in them. Text without characters
+    beyond U+FFFF, which is nearly all interview text, is counted the same by both.
 
-:func:`write_qdpx` writes excerpts and a coding frame as a schema-shaped ``.qdpx``; the
-synthetic data are written in both forms, so the round trip is tested.
+Why the standard library (``zipfile`` + ``xml.etree.ElementTree``) and not ``pyrefiqda``
+    That package is young, and the project needs only a small subset of the schema (codes,
+    text sources, text selections and their codings, cases and variables); reading that
+    subset takes a few dozen lines with no new dependency to pin, audit and keep working,
+    and it lets every malformed file fail with a
+    :class:`~lozells_analysis.exceptions.SurveyDataError` naming the file and the element at
+    fault, rather than a third-party traceback. ``lxml`` would add schema validation, but
+    exporters do not all follow the schema to the letter (element order, GUIDs in braces),
+    so the reader checks what it uses and no more: it is lenient where the meaning is clear
+    (a GUID in braces or lower case is the same GUID) and strict where a table would be
+    wrong (offsets outside the text, a code or variable that is not defined). ``ElementTree``
+    does not resolve external entities, so a hostile file cannot read local files. Audio,
+    video, PDF and picture sources are ignored (only text is coded here).
+
+:func:`write_qdpx` writes excerpts and a coding frame as a ``.qdpx`` valid against the
+standard's schema (the tests validate every file it writes, and every well-formed fixture,
+against the vendored ``Project.xsd``); the synthetic data are written in both forms, so the
+round trip is tested.
 """
 
 from __future__ import annotations
@@ -37,9 +63,11 @@ import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 import pandas as pd
 
 from lozells_analysis.data.coding import Code, CodingFrame, read_yaml_frame
@@ -57,6 +85,11 @@ _STAGES = {"access": "access", "getting in": "access", "within": "within", "once
 _VALUES = ("TextValue", "IntegerValue", "FloatValue", "BooleanValue", "DateValue")
 _PALETTE = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D")
 _GUIDS = uuid.UUID("6f1d3c2a-8b7e-4f0a-9c51-2d4e6a8b0c13")  # uuid5 namespace: stable GUIDs
+
+
+def _guid_of(raw: str | None) -> str:
+    """A GUID as compared here: upper case, without the braces the schema also allows."""
+    return (raw or "").strip().strip("{}").upper()
 
 
 def _fail(path: Path, element: str, message: str, fix: str) -> NoReturn:
@@ -138,7 +171,7 @@ def _codes(path: Path, root: ET.Element) -> list[_QdaCode]:
 
     def walk(parent: ET.Element, ancestors: tuple[str, ...]) -> None:
         for el in parent.findall(f"{_Q}Code"):
-            guid, name = (el.get("guid") or "").upper(), el.get("name") or ""
+            guid, name = _guid_of(el.get("guid")), el.get("name") or ""
             if not guid or not name:
                 _fail(path, f"<Code name={name!r}>", "a code needs a guid and a name", "")
             desc = el.findtext(f"{_Q}Description")
@@ -169,7 +202,7 @@ def _values(path: Path, el: ET.Element, variables: dict[str, str]) -> dict[str, 
     out: dict[str, Any] = {}
     for vv in el.findall(f"{_Q}VariableValue"):
         ref = vv.find(f"{_Q}VariableRef")
-        target = (ref.get("targetGUID") or "").upper() if ref is not None else ""
+        target = _guid_of(ref.get("targetGUID")) if ref is not None else ""
         if target not in variables:
             _fail(path, f"<VariableRef targetGUID={target!r}>", "no such <Variable>", "")
         try:
@@ -202,7 +235,7 @@ def _selections(path: Path, el: ET.Element, text: str, codes: set[str]) -> list[
     out = []
     for sel in el.findall(f"{_Q}PlainTextSelection"):
         name = sel.get("name") or ""
-        guid = (sel.get("guid") or "").upper()
+        guid = _guid_of(sel.get("guid"))
         where = f"<PlainTextSelection guid={guid!r} name={name!r}> in <TextSource " + (
             f"name={el.get('name')!r}>"
         )
@@ -217,7 +250,7 @@ def _selections(path: Path, el: ET.Element, text: str, codes: set[str]) -> list[
             )
         s = _Selection(guid, name, start, end)
         for ref in sel.iterfind(f"{_Q}Coding/{_Q}CodeRef"):
-            target = (ref.get("targetGUID") or "").upper()
+            target = _guid_of(ref.get("targetGUID"))
             if target not in codes:
                 _fail(path, f"{where} <CodeRef targetGUID={target!r}>", "no such <Code>", "")
             s.codes.append(target)
@@ -230,14 +263,14 @@ def _parse(path: Path) -> tuple[list[_QdaCode], list[_Source]]:
     codes = _codes(path, root)
     known = {c.guid for c in codes}
     variables = {
-        (v.get("guid") or "").upper(): v.get("name") or ""
+        _guid_of(v.get("guid")): v.get("name") or ""
         for v in root.iterfind(f"{_Q}Variables/{_Q}Variable")
     }
     sources = []
     for el in root.iterfind(f"{_Q}Sources/{_Q}TextSource"):
         text = _text(path, el, files)
         sel = _selections(path, el, text, known)
-        guid = (el.get("guid") or "").upper()
+        guid = _guid_of(el.get("guid"))
         sources.append(
             _Source(guid, el.get("name") or "", text, sel, _values(path, el, variables))
         )
@@ -245,7 +278,7 @@ def _parse(path: Path) -> tuple[list[_QdaCode], list[_Source]]:
     for case in root.iterfind(f"{_Q}Cases/{_Q}Case"):
         values = _values(path, case, variables)
         for ref in case.iterfind(f"{_Q}SourceRef"):
-            target = (ref.get("targetGUID") or "").upper()
+            target = _guid_of(ref.get("targetGUID"))
             if target in by_guid:
                 by_guid[target].values.update(values)
     return codes, sources
@@ -352,8 +385,48 @@ def _guid(*parts: object) -> str:
     return str(uuid.uuid5(_GUIDS, "/".join(map(str, parts)))).upper()
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _variable_type(column: pd.Series) -> str:
+    """The REFI-QDA ``typeOfVariable`` of a column: Date for dates (a datetime column whose
+    times are all midnight, or text that is all ``YYYY-MM-DD``), DateTime, Boolean,
+    Integer, Float, else Text."""
+    values = column.dropna()
+    if pd.api.types.is_bool_dtype(column):
+        return "Boolean"
+    if pd.api.types.is_integer_dtype(column):
+        return "Integer"
+    if pd.api.types.is_float_dtype(column):
+        return "Float" if np.isfinite(values.to_numpy(dtype=float)).all() else "Text"
+    if pd.api.types.is_datetime64_any_dtype(column):
+        if getattr(column.dt, "tz", None) is None and (values == values.dt.normalize()).all():
+            return "Date"
+        return "DateTime"
+    if len(values) and all(isinstance(v, str) and _ISO_DATE.fullmatch(v) for v in values):
+        return "Date"
+    return "Text"
+
+
+def _typed_value(value: Any, kind: str) -> tuple[str, str]:
+    """(element, text) of a ``<VariableValue>`` of type ``kind``, in the schema's lexical form
+    (``xsd:date``, ``xsd:dateTime``, ``xsd:boolean``, ``xsd:integer``, ``xsd:decimal``)."""
+    if kind == "Date":
+        return "DateValue", pd.Timestamp(str(value)).date().isoformat()
+    if kind == "DateTime":
+        stamp = pd.Timestamp(value)
+        return "DateTimeValue", stamp.isoformat()
+    if kind == "Boolean":
+        return "BooleanValue", "true" if value else "false"
+    if kind == "Integer":
+        return "IntegerValue", str(int(value))
+    if kind == "Float":
+        return "FloatValue", format(Decimal(repr(float(value))), "f")
+    return "TextValue", _text_value(value)
+
+
 def _text_value(value: object) -> str:
-    """A variable's value as text (dates without a time of day as ``YYYY-MM-DD``)."""
+    """A value as text, for a source's name (dates without a time of day as ``YYYY-MM-DD``)."""
     if isinstance(value, pd.Timestamp) and value == value.normalize():
         return value.date().isoformat()
     return str(value)
@@ -448,10 +521,13 @@ def write_qdpx(
     )
     guids = _codebook(project, coding_frame.frame(kind), kind)
     var_guid = {v: _guid(kind, "variable", v) for v in variables}
-    vars_el = _sub(project, "Variables")
-    for v, g in var_guid.items():
-        _sub(vars_el, "Variable", guid=g, name=str(v), typeOfVariable="Text")
-    cases, sources_el = _sub(project, "Cases"), _sub(project, "Sources")
+    var_type = {v: _variable_type(excerpts[v]) for v in variables}
+    if variables:  # the schema's lists hold at least one item: no empty <Variables/>
+        vars_el = _sub(project, "Variables")
+        for v, g in var_guid.items():
+            _sub(vars_el, "Variable", guid=g, name=str(v), typeOfVariable=var_type[v])
+    if len(excerpts):
+        cases, sources_el = _sub(project, "Cases"), _sub(project, "Sources")
     texts: dict[str, str] = {}
     groups = (
         excerpts.groupby(variables, sort=False, dropna=False) if variables else [((), excerpts)]
@@ -474,7 +550,8 @@ def write_qdpx(
             if pd.notna(value):
                 vv = _sub(case, "VariableValue")
                 _sub(vv, "VariableRef", targetGUID=var_guid[v])
-                _sub(vv, "TextValue").text = _text_value(value)
+                tag, text = _typed_value(value, var_type[v])
+                _sub(vv, tag).text = text
         _sub(case, "SourceRef", targetGUID=sguid)
     ET.indent(project)
     xml = ET.tostring(project, encoding="utf-8", xml_declaration=True)

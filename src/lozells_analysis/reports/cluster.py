@@ -368,7 +368,15 @@ class _ClusterClient:
         with self._cond:
             now = time.monotonic()
             for address in set(self._workers) - set(workers):
+                if address not in self._dead:
+                    log.info("worker %s is not listed as running", address)
                 self._dead.setdefault(address, now)  # addresses are never reused
+            # ... so an address listed as running again is the same worker, alive after all:
+            # one snapshot without it (a loaded scheduler, a pause) must not strand the runs
+            # waiting for a thread, which would wait for ever while its job still runs
+            for address in set(workers) & set(self._dead):
+                log.info("worker %s is running again", address)
+                del self._dead[address]
             workers = {a: w for a, w in workers.items() if a not in self._dead}
             self._workers = workers
             self._jobs.update(current)
