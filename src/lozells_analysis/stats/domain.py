@@ -233,14 +233,7 @@ def domain_estimates(
     else:
         var = variance(z, g, G, inside)
     var = np.where(n > 0, var, np.nan)
-    # design effect: SRS variance from the weighted population variance (svyvar)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = np.bincount(g, weights=wd * resid * resid, minlength=G) / W * n / (n - 1)
-        if deff == "replace":
-            vsrs = s2 / n
-        else:
-            vsrs = np.where(W >= n, s2 * (W - n) / (W * n), np.nan)
-        deff_v = var / vsrs
+    deff_v = var / _srs_variance(g, wd * resid * resid, W, n, deff)
     design_df = domain_df(layout, g_all, G)
     df = design_df if df_override is None else np.full(G, float(df_override))
     n_rows = np.bincount(g_all[g_all >= 0], minlength=G).astype(float)
@@ -261,6 +254,19 @@ def domain_estimates(
         g_all=g_all,
         G=G,
     )
+
+
+def _srs_variance(
+    g: np.ndarray, weighted_squares: np.ndarray, W: np.ndarray, n: np.ndarray, deff: str
+) -> np.ndarray:
+    """The simple-random-sampling variance of each group's mean, from the weighted
+    population variance (R's ``svyvar``): the design effect's denominator, with
+    (``deff="replace"``) or without replacement."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = np.bincount(g, weights=weighted_squares, minlength=len(W)) / W * n / (n - 1)
+        if deff == "replace":
+            return np.asarray(s2 / n)
+        return np.where(W >= n, s2 * (W - n) / (W * n), np.nan)
 
 
 def estimate_frame(table: pd.DataFrame, variable: str, cols: dict) -> pd.DataFrame:

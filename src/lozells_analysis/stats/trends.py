@@ -144,13 +144,11 @@ def linear_trend(
         dates (or numeric times), or ``{wave: date}``. Dates become years since the first,
         so the slope is per year.
     min_points : int, optional
-        Fingertips' rule that a trend needs at least five points (``min_points=5``; off by
-        default). A group with fewer distinct time points among the rows that answered is
-        not fitted: its row keeps ``variable``, ``level``, ``method`` and ``n``, has NaN
-        ``estimate``, interval, ``statistic``, ``p_value`` and ``df``, and ``direction``
-        "cannot be calculated". With ``min_points`` the table has two more columns:
-        ``points`` (distinct time points) and ``reason`` (why a row has no trend, e.g.
-        "4 time points; a trend needs at least 5"; empty where the trend was fitted).
+        Fingertips' rule that a trend needs five points (``min_points=5``; off by default):
+        a group with fewer distinct time points among its answers is not fitted (NaN
+        estimate, interval, statistic, p-value and df; ``direction`` "cannot be
+        calculated"), and the table gains ``points`` and ``reason`` (e.g. "4 time points;
+        a trend needs at least 5"; empty where the trend was fitted).
 
     Returns
     -------
@@ -174,24 +172,15 @@ def linear_trend(
 
     With Fingertips' rule, four waves are not enough:
 
-    >>> four = linear_trend(SurveyDesign(df), "y", min_points=5)
-    >>> row = four.iloc[0]
+    >>> row = linear_trend(SurveyDesign(df), "y", min_points=5).iloc[0]
     >>> row["direction"], int(row["points"]), row["reason"]
     ('cannot be calculated', 4, '4 time points; a trend needs at least 5')
     >>> bool(np.isnan(row["estimate"]) and np.isnan(row["p_value"]))
     True
     """
     data = design.data
-    if wave not in data.columns:
-        raise ParameterError(f"wave column {wave!r} is not in the data.")
     keys = by_columns(by)
-    missing = [c for c in keys if c not in data.columns]
-    if missing:
-        raise ParameterError(f"by column(s) {missing} not in the data.")
-    if min_points is not None and (int(min_points) != min_points or min_points < 2):
-        raise ParameterError(
-            f"min_points={min_points!r}: give a whole number of at least 2 (Fingertips: 5)."
-        )
+    _check_trend_arguments(data, wave, keys, min_points)
     records = []
     design, time = _timed(design, wave, times)
     formula = f"{variable} ~ {time}"
@@ -210,7 +199,28 @@ def linear_trend(
             record.update(_trend_record(fit, variable, level))
             reason = ""
         records.append({**record, "points": points, "reason": reason})
-    out = pd.DataFrame(records)
+    return tidy(_with_directions(pd.DataFrame(records), level, min_points), keys)
+
+
+def _check_trend_arguments(
+    data: pd.DataFrame, wave: str, keys: list[str], min_points: int | None
+) -> None:
+    """:class:`ParameterError` for a wave or group column not in the data, or a bad
+    ``min_points``."""
+    if wave not in data.columns:
+        raise ParameterError(f"wave column {wave!r} is not in the data.")
+    missing = [c for c in keys if c not in data.columns]
+    if missing:
+        raise ParameterError(f"by column(s) {missing} not in the data.")
+    if min_points is not None and (int(min_points) != min_points or min_points < 2):
+        raise ParameterError(
+            f"min_points={min_points!r}: give a whole number of at least 2 (Fingertips: 5)."
+        )
+
+
+def _with_directions(out: pd.DataFrame, level: float, min_points: int | None) -> pd.DataFrame:
+    """``direction`` of each trend at ``1 - level``; with ``min_points``, "cannot be
+    calculated" where a group had too few points, and ``points, reason`` last."""
     sig = out["p_value"] < 1 - level
     out["direction"] = np.where(
         sig & (out["estimate"] > 0),
@@ -220,7 +230,7 @@ def linear_trend(
     if min_points is not None:
         out.loc[out["reason"] != "", "direction"] = "cannot be calculated"
         out = out[[c for c in out.columns if c not in ("points", "reason")] + ["points", "reason"]]
-    return tidy(out, keys)
+    return out
 
 
 def _no_trend_record(variable: str, level: float, n: int) -> dict[str, Any]:
