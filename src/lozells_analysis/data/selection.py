@@ -48,6 +48,7 @@ __all__ = [
     "check_neighbourhood",
     "check_parameters",
     "check_waves",
+    "current_selection",
     "areas",
     "require_waves",
     "select_rows",
@@ -339,12 +340,30 @@ def check_parameters(
     ('Anfield', (2, 3), 0.9, 10, 'Anfield, waves 2-3')
     """
     cb = _codebook(codebook)
-    return Selection(
+    global _CURRENT
+    _CURRENT = Selection(
         neighbourhood=check_neighbourhood(neighbourhood, cb),
         waves=check_waves(waves, cb),
         level=check_level(level),
         min_n=check_min_n(min_n),
     )
+    return _CURRENT
+
+
+#: The selection the notebook's parameters made (the last :func:`check_parameters`): what a
+#: count it publishes without saying otherwise counts (see
+#: :func:`lozells_analysis.present.headlines.count_phrase`).
+_CURRENT: Selection | None = None
+
+
+def current_selection() -> Selection | None:
+    """The selection the last :func:`check_parameters` in this process made, or None.
+
+    A notebook checks its parameters once, first; what it then publishes (a count of survey
+    responses, say) is about that selection, so the library records each published count
+    with it for the build's differencing check.
+    """
+    return _CURRENT
 
 
 def select_survey(

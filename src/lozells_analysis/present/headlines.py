@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -29,7 +29,11 @@ from lozells_analysis.present.tables import (
     format_number,
     format_percent,
 )
-from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.disclosure import (
+    DEFAULT_MIN_N,
+    CountRules,
+    record_count,
+)
 
 if TYPE_CHECKING:
     from lozells_analysis.data.codebook import Codebook
@@ -284,12 +288,53 @@ def paragraph(text: str) -> Html:
     return Html(f"<p>{html.escape(text)}</p>")
 
 
-def count_phrase(n: int, noun: str) -> str:
-    """``count_phrase(1, "response")`` -> ``"1 response"``; ``2852`` -> ``"2,852 responses"``.
+def count_phrase(
+    n: int,
+    noun: str,
+    *,
+    min_n: int | None = None,
+    area: str | None = None,
+    waves: Sequence[int] | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> str:
+    """A count of respondents in words, as it may be published.
+
+    ``count_phrase(2852, "response")`` -> ``"2,852 responses"``. A count below the floor (``min_n``: the notebook's, from
+    :func:`~lozells_analysis.data.selection.check_parameters`, never below the project's)
+    reads "fewer than 10 responses"; in a briefing pack a count is rounded to the project's
+    base (default 5) and reads "about 160 responses" (the rules:
+    :class:`~lozells_analysis.stats.disclosure.CountRules`, set by the build).
+
+    In a build, the count is also registered with what it counts: ``area`` and ``waves``
+    (default: the notebook's checked selection), ``filters`` (any other restriction, e.g.
+    ``{"age": "65+"}``) and ``noun``; the build refuses two counts whose difference would give
+    a small count away (``reports/differencing.py``).
 
     Examples
     --------
-    >>> count_phrase(1, "response"), count_phrase(2852, "response")
-    ('1 response', '2,852 responses')
+    >>> count_phrase(2852, "response"), count_phrase(12, "excerpt")
+    ('2,852 responses', '12 excerpts')
+    >>> count_phrase(4, "response")
+    'fewer than 10 responses'
     """
-    return f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
+    from lozells_analysis.data.selection import current_selection
+
+    selection = current_selection()
+    rules = CountRules.from_environment().with_min_n(
+        min_n if min_n is not None else _selection_min_n(selection)
+    )
+    shown = rules.shown(n)
+    if area is None and selection is not None:
+        area = selection.neighbourhood
+    if waves is None and selection is not None:
+        waves = selection.waves
+    record_count(shown, noun, area=area, waves=waves, filters=filters, rules=rules)
+    if shown.value is None:
+        return f"fewer than {format_count(rules.min_n)} {noun}s"
+    plural = "" if shown.value == 1 and not shown.rounded else "s"
+    about = "about " if shown.rounded else ""
+    return f"{about}{format_count(shown.value)} {noun}{plural}"
+
+
+def _selection_min_n(selection: Any) -> int | None:
+    return int(selection.min_n) if selection is not None else None

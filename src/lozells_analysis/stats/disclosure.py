@@ -22,9 +22,11 @@ them (the tables of :mod:`lozells_analysis.present`, the quotes of
 from __future__ import annotations
 
 import logging
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
@@ -38,7 +40,19 @@ from lozells_analysis.exceptions import ParameterError
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "CHECK_MIME",
+    "COUNT_MIME",
+    "DEFAULT_COUNT_ROUNDING",
     "DEFAULT_MIN_N",
+    "KNOWN_PLACES_AND_ORGANISATIONS",
+    "CountRules",
+    "ShownCount",
+    "hold_back_quotes",
+    "known_names",
+    "name_like_pairs",
+    "record",
+    "record_count",
+    "running_in_build",
     "EMAIL",
     "PERSONAL_DATA",
     "PHONE",
@@ -545,3 +559,302 @@ def load_redaction_list(paths: Iterable[str | Path] | None = None) -> list[str]:
             if name:
                 names[name] = None
     return list(names)
+
+
+# --- counts of respondents ----------------------------------------------------------------------
+# A count of respondents shown anywhere (a selection total, a table's ``n`` column) follows the
+# same rules as a table cell: below the floor it is suppressed; in a briefing pack it is also
+# rounded (ONS practice). The build tells the kernel which rules apply through the environment
+# (:data:`AUDIENCE_ENV`, :data:`MIN_N_ENV`, :data:`ROUNDING_ENV`), so a notebook needs to pass
+# nothing; outside a build the rules are the research defaults (floor 10, exact counts).
+
+#: Default base a briefing pack rounds counts of respondents to (``[tool.lozells]
+#: count_rounding``).
+DEFAULT_COUNT_ROUNDING = 5
+AUDIENCE_ENV = "LOZELLS_AUDIENCE"
+MIN_N_ENV = "LOZELLS_MIN_N_FLOOR"
+ROUNDING_ENV = "LOZELLS_COUNT_ROUNDING"
+#: The MIME types of the hidden outputs that record, in an executed notebook, what was
+#: published (each count and what it counts) and which disclosure checks were applied. No
+#: renderer knows them, so readers never see them; the build reads them (reports/differencing,
+#: reports/output_check).
+COUNT_MIME = "application/vnd.lozells.count+json"
+CHECK_MIME = "application/vnd.lozells.check+json"
+
+
+@dataclass(frozen=True)
+class CountRules:
+    """How a count of respondents may be shown: the floor below which it is suppressed, and
+    the base it is rounded to (``None``: shown exactly; research reports).
+
+    Examples
+    --------
+    >>> CountRules(min_n=10, rounding=5).shown(157)
+    ShownCount(value=155, suppressed=False, rounded=True)
+    >>> CountRules(min_n=10).shown(3)
+    ShownCount(value=None, suppressed=True, rounded=False)
+    """
+
+    min_n: int = DEFAULT_MIN_N
+    rounding: int | None = None
+    audience: str = "research"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> CountRules:
+        """The rules the build set for this run (see the module's comment); defaults outside
+        a build. A briefing pack rounds to ``LOZELLS_COUNT_ROUNDING`` (default 5).
+
+        Examples
+        --------
+        >>> CountRules.from_environment({"LOZELLS_AUDIENCE": "briefing",
+        ...                              "LOZELLS_MIN_N_FLOOR": "20"})
+        CountRules(min_n=20, rounding=5, audience='briefing')
+        >>> CountRules.from_environment({})
+        CountRules(min_n=10, rounding=None, audience='research')
+        """
+        env = os.environ if environ is None else environ
+        audience = env.get(AUDIENCE_ENV, "research") or "research"
+        floor = _positive(env.get(MIN_N_ENV), DEFAULT_MIN_N)
+        base = _positive(env.get(ROUNDING_ENV), DEFAULT_COUNT_ROUNDING)
+        return cls(floor, base if audience == "briefing" else None, audience)
+
+    def with_min_n(self, min_n: int | None) -> CountRules:
+        """These rules with a notebook's ``min_n`` (never below the floor)."""
+        if min_n is None or min_n <= self.min_n:
+            return self
+        return CountRules(int(min_n), self.rounding, self.audience)
+
+    def shown(self, n: float | None) -> ShownCount:
+        """The count as it may be published."""
+        if n is None or (isinstance(n, float) and np.isnan(n)) or n is pd.NA:
+            return ShownCount(None, True, False)
+        if is_small(float(n), self.min_n):
+            return ShownCount(None, True, False)
+        if self.rounding and self.rounding > 1:
+            return ShownCount(int(round_counts(float(n), self.rounding)), False, True)
+        return ShownCount(int(n), False, False)
+
+
+@dataclass(frozen=True)
+class ShownCount:
+    """A count as published: ``value`` (None when suppressed), and whether it was rounded."""
+
+    value: int | None
+    suppressed: bool
+    rounded: bool
+
+
+def _positive(text: str | None, default: int) -> int:
+    try:
+        value = int(str(text))
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
+def running_in_build() -> bool:
+    """Whether this code runs in a report run's kernel started by ``lozells build``."""
+    return bool(os.environ.get("LOZELLS_RUN"))
+
+
+def record(mime: str, payload: dict[str, Any]) -> None:
+    """Leave ``payload`` in the executed notebook as a hidden output of type ``mime`` (only
+    in a build's kernel: anywhere else this does nothing). The build collects these records;
+    no renderer shows them."""
+    if not running_in_build():
+        return
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython comes with the kernel
+        return
+    if get_ipython() is None:
+        return
+    display({mime: payload}, raw=True)
+
+
+def record_count(
+    shown: ShownCount,
+    noun: str,
+    *,
+    area: str | None,
+    waves: Sequence[int] | None,
+    filters: Mapping[str, Any] | None = None,
+    rules: CountRules | None = None,
+) -> dict[str, Any]:
+    """Register a published count with what it counts (area, waves, filters, what is
+    counted): the build checks no two published counts of one build give a small count away
+    by subtraction (``reports/differencing.py``). Returns the record. The record carries only
+    what is published (the shown value, ``None`` when suppressed)."""
+    rules = rules or CountRules.from_environment()
+    payload: dict[str, Any] = {
+        "noun": noun,
+        "area": area,
+        "waves": sorted(int(w) for w in waves) if waves is not None else None,
+        "filters": {str(k): v for k, v in sorted((filters or {}).items())},
+        "value": shown.value,
+        "suppressed": shown.suppressed,
+        "rounding": rules.rounding if shown.rounded else None,
+        "min_n": rules.min_n,
+    }
+    record(COUNT_MIME, payload)
+    return payload
+
+
+# --- quotes held back for review ----------------------------------------------------------------
+#: Places and organisations the project's quotes may name, beyond the codebook's
+#: neighbourhoods, places and nations: capitalised pairs among these are not taken for names.
+KNOWN_PLACES_AND_ORGANISATIONS = (
+    "Lozells",
+    "Birmingham",
+    "East Birmingham",
+    "West Birmingham",
+    "Aston",
+    "Aston University",
+    "Together We Can",
+    "Firs and Bromford",
+    "Firs",
+    "Bromford",
+    "Local Conversations",
+    "Local Conversation",
+    "People's Health Trust",
+    "NHS",
+    "NHS England",
+    "NHS App",
+    "City Hospital",
+    "Heartlands Hospital",
+    "Good Hope",
+    "Health Commission",
+    "Lozells Health Commission",
+    "Citizens Advice",
+    "Job Centre",
+    "Jobcentre Plus",
+    "Universal Credit",
+    "A&E",
+    "England",
+    "Scotland",
+    "Wales",
+    "United Kingdom",
+    "Great Britain",
+)
+_CAPITALISED = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
+_PAIR = re.compile(rf"(?<![\w'’]){_CAPITALISED}(?:\s+{_CAPITALISED})+(?![\w'’])")
+
+
+def known_names(codebook: Any = None) -> list[str]:
+    """Places and organisations a quote may name: :data:`KNOWN_PLACES_AND_ORGANISATIONS`
+    and the codebook's neighbourhoods, their places and the nations."""
+    if codebook is None:
+        from lozells_analysis.data.codebook import load_codebook
+
+        codebook = load_codebook()
+    names = list(KNOWN_PLACES_AND_ORGANISATIONS)
+    for hood in codebook.neighbourhoods.values():
+        names += [hood.name, hood.place]
+    names += list(codebook.nations)
+    return list(dict.fromkeys(names))
+
+
+def name_like_pairs(text: object, known: Iterable[str] = ()) -> list[str]:
+    """Capitalised name-like pairs in ``text`` ("Mary Smith") that are not places or
+    organisations in ``known`` and do not start with a sentence word ("The", "When", ...).
+
+    Examples
+    --------
+    >>> name_like_pairs("Mary Smith at Together We Can said so.", ["Together We Can"])
+    ['Mary Smith']
+    >>> name_like_pairs("The surgery in East Birmingham. When Monday came.", ["East Birmingham"])
+    []
+    """
+    if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
+        return []
+    s = normalise(str(text))
+    for name in sorted(known, key=len, reverse=True):  # longest first: "NHS England"
+        s = name_pattern(normalise(name)).sub(" ", s)
+    found = []
+    for match in _PAIR.finditer(s):
+        words = match.group(0).split()
+        while words and (words[0] in _NOT_NAMES or words[0] in _SENTENCE_WORDS):
+            words = words[1:]
+        if len(words) >= 2:
+            found.append(" ".join(words))
+    return found
+
+
+# Words that start a sentence, never the first word of a name.
+_SENTENCE_WORDS = {
+    "A",
+    "An",
+    "At",
+    "In",
+    "On",
+    "To",
+    "For",
+    "From",
+    "With",
+    "Without",
+    "After",
+    "Before",
+    "Because",
+    "Since",
+    "Once",
+    "Every",
+    "Each",
+    "Why",
+    "What",
+    "Where",
+    "Who",
+    "How",
+    "Yes",
+    "No",
+    "Not",
+    "Now",
+    "Last",
+    "Next",
+    "Even",
+    "Just",
+    "Also",
+    "Most",
+    "Many",
+    "Lots",
+    "Please",
+    "Thank",
+    "Thanks",
+    "Sorry",
+    "Dear",
+    "Hello",
+    "Hi",
+    "Well",
+    "Maybe",
+    "Sometimes",
+    "Often",
+    "Never",
+    "Always",
+}
+
+
+def hold_back_quotes(
+    quotes: pd.DataFrame, column: str = "quote", known: Iterable[str] | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Quotes without unlisted name-like pairs, and how many were held back for review.
+
+    A quote (after :func:`redact`) that still holds a capitalised pair that is not a place or
+    organisation known to the project (:func:`known_names`) may name a person: it is held back
+    rather than published, and counted (the output-check record shows the number, never the
+    quote).
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"quote": ["Mary Smith helped.", "Lozells is home."]})
+    >>> kept, held = hold_back_quotes(q, known=["Lozells"])
+    >>> kept["quote"].tolist(), held
+    (['Lozells is home.'], 1)
+    """
+    names = known_names() if known is None else list(known)
+    flagged = quotes[column].map(lambda text: bool(name_like_pairs(text, names)))
+    kept = quotes.loc[~flagged.astype(bool)].reset_index(drop=True)
+    kept.attrs = dict(quotes.attrs)
+    held = int(flagged.sum())
+    if held:
+        log.info("held back %d quote(s) with name-like words for review", held)
+    return kept, held
