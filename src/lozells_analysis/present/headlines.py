@@ -299,7 +299,8 @@ def count_phrase(
 ) -> str:
     """A count of respondents in words, as it may be published.
 
-    ``count_phrase(2852, "response")`` -> ``"2,852 responses"``. A count below the floor (``min_n``: the notebook's, from
+    ``count_phrase(2852, "response")`` -> ``"2,852 responses"``. A count below the floor
+    (``min_n``: the notebook's, from
     :func:`~lozells_analysis.data.selection.check_parameters`, never below the project's)
     reads "fewer than 10 responses"; in a briefing pack a count is rounded to the project's
     base (default 5) and reads "about 160 responses" (the rules:

@@ -69,9 +69,7 @@ def count_table(
         filters = {k: str(r[k]) for k in (rows, columns) if k not in ("neighbourhood", "wave")}
         if area is None and waves is None:
             area = "all"
-        cells.append(
-            format_respondents(r["n"], area=area or "all", waves=waves, filters=filters)
-        )
+        cells.append(format_respondents(r["n"], area=area or "all", waves=waves, filters=filters))
     c["cell"] = cells
     if labels:
         c[columns] = c[columns].map(lambda v: labels.get(v, v))

@@ -76,8 +76,9 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _job_for(run: ReportRun, provenance: dict[str, Any]) -> Any:
+def _job_for(run: ReportRun, provenance: dict[str, Any], rules: tuple[int, int]) -> Any:
     from lozells_analysis.reports.job import RunJob
+    from lozells_analysis.stats.disclosure import AUDIENCE_ENV, MIN_N_ENV, ROUNDING_ENV
 
     return RunJob(
         name=run.name,
@@ -91,6 +92,8 @@ def _job_for(run: ReportRun, provenance: dict[str, Any]) -> Any:
         run_timeout=run.run_timeout,
         cwd=str(run.notebook.parent),
         provenance=provenance,
+        # the disclosure rules the library applies in the kernel (stats.disclosure.CountRules)
+        env={AUDIENCE_ENV: run.audience, MIN_N_ENV: str(rules[0]), ROUNDING_ENV: str(rules[1])},
     )
 
 
@@ -269,6 +272,7 @@ def _build_locked(
         steps: list[tuple[str, Callable[[], object]]] = [
             ("save the build state", state.save),
             ("write the index", lambda: write_index(catalogue.runs, state, project.reports)),
+            ("write the output check", lambda: _write_output_check(project, catalogue, state)),
         ]
         for what, step in steps:
             try:
@@ -279,6 +283,22 @@ def _build_locked(
                 log.warning("could not %s: %s", what, exc)  # the first error is the one shown
         summary.index = project.reports / "index.html"
         shutil.rmtree(project.staging / build_id, ignore_errors=True)
+
+
+def _write_output_check(project: Project, catalogue: Any, state: BuildState) -> None:
+    """``reports/output-check.json`` and ``.html``; then the index and the record pass the
+    personal-data scan (anything found is replaced by its kind)."""
+    from lozells_analysis.reports.gate import scrub_published_page
+    from lozells_analysis.reports.output_check import write_output_check
+    from lozells_analysis.stats.disclosure import load_redaction_list
+
+    floor, rounding = _rules(project)
+    written = write_output_check(
+        catalogue.runs, state, project.reports, floor=floor, rounding=rounding
+    )
+    names = load_redaction_list()
+    for page in (project.reports / "index.html", *written):
+        scrub_published_page(page, names)
 
 
 def _execute_all(
@@ -293,6 +313,7 @@ def _execute_all(
     from lozells_analysis.reports.provenance import build_provenance
 
     provenance = build_provenance(project.root)
+    rules = _rules(project)
     staging = project.staging / build_id
     staging.mkdir(parents=True, exist_ok=True)
     cancelled = threading.Event()
@@ -310,7 +331,7 @@ def _execute_all(
     try:
         with signals:
             for run in todo:
-                job = _job_for(run, provenance)
+                job = _job_for(run, provenance, rules)
                 futures[
                     pool.submit(
                         _run_one,
@@ -339,6 +360,7 @@ def _execute_all(
                             summary,
                             staging,
                             f"[{done_count}/{total}]",
+                            rules,
                         )
     except BaseException as exc:  # interrupted, or the machine stopped the build
         if isinstance(exc, BuildInterrupted):
@@ -371,6 +393,7 @@ def _finish(
     summary: BuildSummary,
     staging: Path,
     counter: str,
+    rules: tuple[int, int],
 ) -> None:
     """Publish (or record the failure of) one finished run and save the state.
 
@@ -406,7 +429,10 @@ def _finish(
             result.ok, result.error = False, reason
             with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
                 out.write(f"\n{reason}\n")
+    scan_reason = result.error if result.error and result.error.startswith("held back") else None
+    counts, diff_reason = _differencing(run, result, workdir, state, rules[0])
     result.error = clean_message(result.error, scrub, names)
+    record.checks = _output_checks(run, result, workdir, counts, scan_reason, diff_reason, rules)
     record.attempted_at = _now()
     record.title = run.title
     record.audience = run.audience
@@ -434,6 +460,7 @@ def _finish(
             record.built_at = record.attempted_at
             record.duration = round(result.duration, 2)
             record.error = None
+            record.counts = counts
     if not result.ok:
         record.status = "failed"
         record.error = result.error
@@ -465,6 +492,71 @@ def _finish(
             result.error,
             log_path,
         )
+
+
+def _rules(project: Project) -> tuple[int, int]:
+    """The project's disclosure settings: (``min_n`` floor, briefing count rounding)."""
+    from lozells_analysis.reports.catalogue import count_rounding, min_n_floor
+
+    return min_n_floor(project.root), count_rounding(project.root)
+
+
+def _differencing(
+    run: ReportRun, result: Any, workdir: Path, state: BuildState, floor: int
+) -> tuple[list[dict], str | None]:
+    """The counts a successful run registered, and why it is refused by the differencing
+    check against every other published report (None if it is not); a refused run fails."""
+    from lozells_analysis.reports import differencing
+
+    if not result.ok or "notebook" not in result.files:
+        return [], None
+    counts, _ = differencing.collect(workdir / result.files["notebook"])
+    published = {
+        name: rec.counts
+        for name, rec in state.runs.items()
+        if name != run.name and rec.outputs and rec.counts
+    }
+    reason = differencing.check(run.name, counts, published, floor)
+    if reason is not None:
+        result.ok, result.error = False, reason
+        with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
+            out.write(f"\n{reason}\n")
+    return counts, reason
+
+
+def _output_checks(
+    run: ReportRun,
+    result: Any,
+    workdir: Path,
+    counts: list[dict],
+    scan: str | None,
+    differencing: str | None,
+    rules: tuple[int, int],
+) -> dict[str, Any]:
+    """This attempt's entry of ``reports/output-check.json`` (see :mod:`.output_check`)."""
+    import json
+
+    from lozells_analysis.reports.differencing import collect
+    from lozells_analysis.reports.output_check import run_checks
+
+    nb = None
+    name = result.files.get("notebook")
+    if name and (workdir / name).is_file():
+        nb = json.loads((workdir / name).read_text(encoding="utf-8"))
+    records = collect(nb)[1] if nb is not None else []
+    return run_checks(
+        name=run.name,
+        title=run.title,
+        audience=run.audience,
+        notebook=nb,
+        counts=counts,
+        records=records,
+        min_n=rules[0],
+        rounding=rules[1],
+        scan=scan,
+        differencing=differencing,
+        error=None if result.ok else result.error,
+    )
 
 
 def clean(project: Project, *, wait: bool = False) -> list[Path]:

@@ -136,7 +136,8 @@ def render_index(runs: Sequence[Any], state: BuildState, reports: Path) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Local Conversations reports</title><style>{_CSS}</style></head><body>"
         "<h1>Local Conversations: reports</h1>"
-        f"<p>{summary}</p>"
+        f'<p>{summary} <a href="output-check.html">Output check</a>: what was checked '
+        "before publishing.</p>"
         '<div class="scroll"><table><thead><tr><th>Report</th><th>Audience</th>'
         "<th>Parameters</th><th>State</th><th>Built</th><th>Links</th></tr></thead><tbody>"
         f"{rows or empty}</tbody></table></div></body></html>\n"

@@ -179,6 +179,21 @@ def suppress(
     )
     if hide.any():
         log.info("suppressed %d of %d rows (%d secondary)", hide.sum(), len(out), secondary.sum())
+    record(
+        CHECK_MIME,
+        {
+            "check": "suppression",
+            "rows": len(out),
+            "primary": int(primary.sum()),
+            "secondary": int(secondary.sum()),
+            "min_n": int(min_n),
+            "directions": [
+                d
+                for d, by in (("rows", secondary_by), ("columns", secondary_across))
+                if by is not None
+            ],
+        },
+    )
     return out
 
 
@@ -670,7 +685,7 @@ def record(mime: str, payload: dict[str, Any]) -> None:
         return
     if get_ipython() is None:
         return
-    display({mime: payload}, raw=True)
+    display({mime: payload}, raw=True)  # type: ignore[no-untyped-call]  # IPython untyped
 
 
 def record_count(

@@ -329,7 +329,11 @@ def quotes(
     out.attrs["held_back"] = held
     record(
         CHECK_MIME,
-        {"check": "quotes", "what": f"quotes: {frame[code].label}", "shown": len(out),
-         "held_back": held},
+        {
+            "check": "quotes",
+            "what": f"quotes: {frame[code].label}",
+            "shown": len(out),
+            "held_back": held,
+        },
     )
     return out
