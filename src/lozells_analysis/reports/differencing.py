@@ -12,8 +12,10 @@ difference between nested counts is more than 0 and below the floor, the later r
 refused, with an error naming both reports and no value; its last good report stays.
 
 A rounded count (briefing packs) stands for the range of counts that round to it, so the
-difference is a range too; the run is refused only when every possible difference is
-between 1 and ``floor - 1``.
+difference is a range too; the run is refused when every possible difference is between 1
+and ``floor - 1`` and the range says more than that (a suppressed cell already says "fewer
+than 10"): exact 160 against "about 155" (153 to 157) gives 3 to 7 and is refused; "about
+160" against "about 155" gives 1 to 9 and is not.
 
 Examples
 --------
@@ -127,7 +129,9 @@ def _gives_away(a: Mapping[str, Any], b: Mapping[str, Any], floor: int) -> bool:
     if small is None or big is None:
         return False
     low, high = big[0] - small[1], big[1] - small[0]
-    return low >= 1 and high <= floor - 1
+    # all possible differences small, and narrower than "1 to floor - 1" (which says no more
+    # than a suppressed cell's "fewer than 10" does)
+    return low >= 1 and high <= floor - 1 and (low > 1 or high < floor - 1)
 
 
 def conflicts(
