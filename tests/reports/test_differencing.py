@@ -14,7 +14,7 @@ from lozells_analysis.reports.build import BuildOptions, build
 from lozells_analysis.reports.differencing import check, collect, conflicts, nested, possible
 from lozells_analysis.reports.output_check import render_output_check, run_checks
 from lozells_analysis.reports.state import BuildState
-from lozells_analysis.stats.disclosure import COUNT_MIME
+from lozells_analysis.stats.records import COUNT_MIME
 
 _spec = importlib.util.spec_from_file_location(
     "reports_helpers", Path(__file__).parents[1] / "reports_helpers.py"

@@ -11,12 +11,12 @@ import pytest
 
 from lozells_analysis.stats import qualitative as q
 from lozells_analysis.stats.disclosure import (
-    CountRules,
     hold_back_quotes,
     known_names,
     name_like_pairs,
     suppress,
 )
+from lozells_analysis.stats.published import CountRules
 
 # --- secondary suppression: rows, columns and totals ------------------------------------------
 

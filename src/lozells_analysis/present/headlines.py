@@ -29,11 +29,8 @@ from lozells_analysis.present.tables import (
     format_number,
     format_percent,
 )
-from lozells_analysis.stats.disclosure import (
-    DEFAULT_MIN_N,
-    CountRules,
-    record_count,
-)
+from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.published import CountRules, record_count
 
 if TYPE_CHECKING:
     from lozells_analysis.data.codebook import Codebook
@@ -304,7 +301,7 @@ def count_phrase(
     :func:`~lozells_analysis.data.selection.check_parameters`, never below the project's)
     reads "fewer than 10 responses"; in a briefing pack a count is rounded to the project's
     base (default 5) and reads "about 160 responses" (the rules:
-    :class:`~lozells_analysis.stats.disclosure.CountRules`, set by the build).
+    :class:`~lozells_analysis.stats.published.CountRules`, set by the build).
 
     In a build, the count is also registered with what it counts: ``area`` and ``waves``
     (default: the notebook's checked selection), ``filters`` (any other restriction, e.g.

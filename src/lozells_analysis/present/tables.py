@@ -98,7 +98,7 @@ def format_respondents(
 ) -> str:
     """A count of respondents in a table cell, as it may be published: ``"suppressed"``
     below the floor (the project's, or ``min_n`` when higher), rounded to the project's base
-    in a briefing pack (:class:`~lozells_analysis.stats.disclosure.CountRules`, set by the
+    in a briefing pack (:class:`~lozells_analysis.stats.published.CountRules`, set by the
     build). When ``area`` or ``waves`` is given the count is registered with what it counts,
     for the build's differencing check.
 
@@ -107,7 +107,7 @@ def format_respondents(
     >>> format_respondents(2852), format_respondents(4), format_respondents(None)
     ('2,852', 'suppressed', 'suppressed')
     """
-    from lozells_analysis.stats.disclosure import CountRules, record_count
+    from lozells_analysis.stats.published import CountRules, record_count
 
     rules = CountRules.from_environment().with_min_n(min_n)
     shown = rules.shown(None if n is None or _missing(n) else float(n))

@@ -78,7 +78,7 @@ def _cpu_count() -> int:
 
 def _job_for(run: ReportRun, provenance: dict[str, Any], rules: tuple[int, int]) -> Any:
     from lozells_analysis.reports.job import RunJob
-    from lozells_analysis.stats.disclosure import AUDIENCE_ENV, MIN_N_ENV, ROUNDING_ENV
+    from lozells_analysis.stats.published import AUDIENCE_ENV, MIN_N_ENV, ROUNDING_ENV
 
     return RunJob(
         name=run.name,
@@ -92,7 +92,7 @@ def _job_for(run: ReportRun, provenance: dict[str, Any], rules: tuple[int, int])
         run_timeout=run.run_timeout,
         cwd=str(run.notebook.parent),
         provenance=provenance,
-        # the disclosure rules the library applies in the kernel (stats.disclosure.CountRules)
+        # the disclosure rules the library applies in the kernel (stats.published.CountRules)
         env={AUDIENCE_ENV: run.audience, MIN_N_ENV: str(rules[0]), ROUNDING_ENV: str(rules[1])},
     )
 
@@ -286,19 +286,15 @@ def _build_locked(
 
 
 def _write_output_check(project: Project, catalogue: Any, state: BuildState) -> None:
-    """``reports/output-check.json`` and ``.html``; then the index and the record pass the
-    personal-data scan (anything found is replaced by its kind)."""
+    """``reports/output-check.json`` and ``.html``; the index and both pass the scan."""
     from lozells_analysis.reports.gate import scrub_published_page
     from lozells_analysis.reports.output_check import write_output_check
     from lozells_analysis.stats.disclosure import load_redaction_list
 
     floor, rounding = _rules(project)
-    written = write_output_check(
-        catalogue.runs, state, project.reports, floor=floor, rounding=rounding
-    )
-    names = load_redaction_list()
+    written = write_output_check(catalogue.runs, state, project.reports, floor, rounding)
     for page in (project.reports / "index.html", *written):
-        scrub_published_page(page, names)
+        scrub_published_page(page, load_redaction_list())
 
 
 def _execute_all(
@@ -429,10 +425,18 @@ def _finish(
             result.ok, result.error = False, reason
             with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
                 out.write(f"\n{reason}\n")
+    from lozells_analysis.reports import differencing, output_check
+
     scan_reason = result.error if result.error and result.error.startswith("held back") else None
-    counts, diff_reason = _differencing(run, result, workdir, state, rules[0])
+    counts, refused = differencing.check_run(run.name, result, workdir, state, rules[0])
+    if refused is not None:  # the differencing check: a count a subtraction would give away
+        result.ok, result.error = False, refused
+        with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
+            out.write(f"\n{refused}\n")
     result.error = clean_message(result.error, scrub, names)
-    record.checks = _output_checks(run, result, workdir, counts, scan_reason, diff_reason, rules)
+    record.checks = output_check.for_run(
+        run, result, workdir, counts, scan=scan_reason, refused=refused, rules=rules
+    )
     record.attempted_at = _now()
     record.title = run.title
     record.audience = run.audience
@@ -499,64 +503,6 @@ def _rules(project: Project) -> tuple[int, int]:
     from lozells_analysis.reports.catalogue import count_rounding, min_n_floor
 
     return min_n_floor(project.root), count_rounding(project.root)
-
-
-def _differencing(
-    run: ReportRun, result: Any, workdir: Path, state: BuildState, floor: int
-) -> tuple[list[dict], str | None]:
-    """The counts a successful run registered, and why it is refused by the differencing
-    check against every other published report (None if it is not); a refused run fails."""
-    from lozells_analysis.reports import differencing
-
-    if not result.ok or "notebook" not in result.files:
-        return [], None
-    counts, _ = differencing.collect(workdir / result.files["notebook"])
-    published = {
-        name: rec.counts
-        for name, rec in state.runs.items()
-        if name != run.name and rec.outputs and rec.counts
-    }
-    reason = differencing.check(run.name, counts, published, floor)
-    if reason is not None:
-        result.ok, result.error = False, reason
-        with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
-            out.write(f"\n{reason}\n")
-    return counts, reason
-
-
-def _output_checks(
-    run: ReportRun,
-    result: Any,
-    workdir: Path,
-    counts: list[dict],
-    scan: str | None,
-    differencing: str | None,
-    rules: tuple[int, int],
-) -> dict[str, Any]:
-    """This attempt's entry of ``reports/output-check.json`` (see :mod:`.output_check`)."""
-    import json
-
-    from lozells_analysis.reports.differencing import collect
-    from lozells_analysis.reports.output_check import run_checks
-
-    nb = None
-    name = result.files.get("notebook")
-    if name and (workdir / name).is_file():
-        nb = json.loads((workdir / name).read_text(encoding="utf-8"))
-    records = collect(nb)[1] if nb is not None else []
-    return run_checks(
-        name=run.name,
-        title=run.title,
-        audience=run.audience,
-        notebook=nb,
-        counts=counts,
-        records=records,
-        min_n=rules[0],
-        rounding=rules[1],
-        scan=scan,
-        differencing=differencing,
-        error=None if result.ok else result.error,
-    )
 
 
 def clean(project: Project, *, wait: bool = False) -> list[Path]:

@@ -25,7 +25,8 @@ from lozells_analysis.data.safe_yaml import YAMLLimitError, load_yaml
 from lozells_analysis.exceptions import CatalogueError
 from lozells_analysis.reports.fingerprint import notebook_source_digest
 from lozells_analysis.reports.parameters import check_parameters, notebook_parameters
-from lozells_analysis.stats.disclosure import DEFAULT_COUNT_ROUNDING, DEFAULT_MIN_N
+from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.published import DEFAULT_COUNT_ROUNDING
 
 __all__ = [
     "AUDIENCES",

@@ -2,7 +2,7 @@
 
 Every count of respondents a report publishes is registered, in the executed notebook, with
 what it counts (a hidden output of type
-:data:`~lozells_analysis.stats.disclosure.COUNT_MIME`: what is counted, the area, the waves,
+:data:`~lozells_analysis.stats.records.COUNT_MIME`: what is counted, the area, the waves,
 any other filters, and the value as published). :func:`collect` reads them back;
 :func:`check` compares a finished run's counts with those of every other report published
 (in this build or kept from an earlier one). Two counts are *nested* when they count the same
@@ -34,9 +34,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lozells_analysis.stats.disclosure import CHECK_MIME, COUNT_MIME
+from lozells_analysis.stats.records import CHECK_MIME, COUNT_MIME
 
-__all__ = ["collect", "check", "nested", "possible"]
+__all__ = ["check", "check_run", "collect", "conflicts", "nested", "possible"]
 
 
 def _records(nb: Mapping[str, Any], mime: str) -> list[dict[str, Any]]:
@@ -183,3 +183,20 @@ def check(
         "the other would give a suppressed count away (differencing check); publish one of "
         "the two selections only, or widen the smaller"
     )
+
+
+def check_run(
+    name: str, result: Any, workdir: Path, state: Any, floor: int
+) -> tuple[list[dict], str | None]:
+    """The build's one call: the counts a successful run registered, and why it is refused
+    against every other report published now (in ``state``: their last good counts), or
+    None. A failed run registers nothing."""
+    if not result.ok or "notebook" not in result.files:
+        return [], None
+    counts, _ = collect(workdir / result.files["notebook"])
+    published = {
+        other: rec.counts
+        for other, rec in state.runs.items()
+        if other != name and rec.outputs and rec.counts
+    }
+    return counts, check(name, counts, published, floor)

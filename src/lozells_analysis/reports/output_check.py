@@ -24,7 +24,13 @@ from typing import Any
 from lozells_analysis.reports.publish import write_text_atomic
 from lozells_analysis.reports.state import BuildState
 
-__all__ = ["inventory", "render_output_check", "run_checks", "write_output_check"]
+__all__ = [
+    "for_run",
+    "inventory",
+    "render_output_check",
+    "run_checks",
+    "write_output_check",
+]
 
 _CAPTION = re.compile(r"<caption[^>]*>(.*?)</caption>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -251,8 +257,40 @@ def render_output_check(record: Mapping[str, Any]) -> str:
     )
 
 
+def for_run(
+    run: Any,
+    result: Any,
+    workdir: Path,
+    counts: Sequence[Mapping[str, Any]],
+    *,
+    scan: str | None,
+    refused: str | None,
+    rules: tuple[int, int],
+) -> dict[str, Any]:
+    """This attempt's entry (:func:`run_checks`) from a finished run's staged notebook."""
+    from lozells_analysis.reports.differencing import collect
+
+    nb = None
+    name = result.files.get("notebook")
+    if name and (workdir / name).is_file():
+        nb = json.loads((workdir / name).read_text(encoding="utf-8"))
+    return run_checks(
+        name=run.name,
+        title=run.title,
+        audience=run.audience,
+        notebook=nb,
+        counts=counts,
+        records=collect(nb)[1] if nb is not None else [],
+        min_n=rules[0],
+        rounding=rules[1],
+        scan=scan,
+        differencing=refused,
+        error=None if result.ok else result.error,
+    )
+
+
 def write_output_check(
-    runs: Sequence[Any], state: BuildState, reports: Path, *, floor: int, rounding: int
+    runs: Sequence[Any], state: BuildState, reports: Path, floor: int, rounding: int
 ) -> tuple[Path, Path]:
     """Write ``output-check.json`` and ``output-check.html`` into ``reports`` from the
     checks each run's record holds (runs never attempted are listed as such)."""

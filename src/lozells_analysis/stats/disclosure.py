@@ -13,20 +13,24 @@ them (the tables of :mod:`lozells_analysis.present`, the quotes of
   the next smallest is suppressed too).
 * :func:`round_counts` — counts to the nearest 5 (halves away from zero).
 * :func:`flag_reliability` — "interpret with caution" when the effective sample size is
-  under 30 or the interval is wider than 20 percentage points.
+  under 30 or the interval is wider than 20 percentage points (in
+  :mod:`~lozells_analysis.stats.reliability`, re-exported here).
 * :data:`PERSONAL_DATA` — the patterns of personal data (respondent ids, emails, UK phone
   numbers, UK postcodes); :func:`redact` removes them and names from a quote;
   :func:`load_redaction_list` reads the names that must never be published.
+* :func:`name_like_pairs` and :func:`hold_back_quotes` — a quote with a capitalised pair that
+  is no place or organisation the project knows (:func:`known_names`) is held back.
+
+How counts of respondents are shown (suppressed, rounded in briefings) and registered for the
+build: :mod:`lozells_analysis.stats.published`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, overload
 
@@ -36,23 +40,17 @@ import pandas as pd
 
 from lozells_analysis import paths as project_paths
 from lozells_analysis.exceptions import ParameterError
+from lozells_analysis.stats.records import CHECK_MIME, record
+from lozells_analysis.stats.reliability import flag_reliability as flag_reliability
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CHECK_MIME",
-    "COUNT_MIME",
-    "DEFAULT_COUNT_ROUNDING",
     "DEFAULT_MIN_N",
     "KNOWN_PLACES_AND_ORGANISATIONS",
-    "CountRules",
-    "ShownCount",
     "hold_back_quotes",
     "known_names",
     "name_like_pairs",
-    "record",
-    "record_count",
-    "running_in_build",
     "EMAIL",
     "PERSONAL_DATA",
     "PHONE",
@@ -179,22 +177,31 @@ def suppress(
     )
     if hide.any():
         log.info("suppressed %d of %d rows (%d secondary)", hide.sum(), len(out), secondary.sum())
+    _note_suppression(len(out), primary, secondary, min_n, secondary_by, secondary_across)
+    return out
+
+
+def _note_suppression(
+    rows: int,
+    primary: npt.NDArray[np.bool_],
+    secondary: npt.NDArray[np.bool_],
+    min_n: int,
+    by: object,
+    across: object,
+) -> None:
+    """Record, for the build's output check, what :func:`suppress` hid (numbers only)."""
+    directions = [d for d, key in (("rows", by), ("columns", across)) if key is not None]
     record(
         CHECK_MIME,
         {
             "check": "suppression",
-            "rows": len(out),
+            "rows": rows,
             "primary": int(primary.sum()),
             "secondary": int(secondary.sum()),
             "min_n": int(min_n),
-            "directions": [
-                d
-                for d, by in (("rows", secondary_by), ("columns", secondary_across))
-                if by is not None
-            ],
+            "directions": directions,
         },
     )
-    return out
 
 
 def _slices(table: pd.DataFrame, by: str | Sequence[str]) -> list[npt.NDArray[np.intp]]:
@@ -253,49 +260,6 @@ def round_counts(values: Any, base: int = 5) -> Any:
         return out.astype("int64") if not out.isna().any() else out
     arr = np.asarray(values, dtype=float)
     return np.sign(arr) * np.floor(np.abs(arr) / base + 0.5) * base
-
-
-def flag_reliability(
-    table: pd.DataFrame,
-    min_n_eff: float = 30,
-    max_width: float = 0.20,
-    n_eff_col: str = "n_eff",
-) -> pd.DataFrame:
-    """Add ``interpret_with_caution`` (bool) and ``reliability_note`` to an estimates table.
-
-    A row is flagged when its effective sample size is under ``min_n_eff`` (30) or its
-    interval ``upper_ci - lower_ci`` is wider than ``max_width`` (0.20 = 20 percentage
-    points for proportions). Suppressed rows (NaN estimate) are not flagged.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"estimate": [0.5, 0.5, 0.5], "lower_ci": [0.45, 0.35, 0.46],
-    ...                   "upper_ci": [0.55, 0.65, 0.54], "n_eff": [400, 400, 20]})
-    >>> out = flag_reliability(t)
-    >>> out["interpret_with_caution"].tolist()
-    [False, True, True]
-    >>> out["reliability_note"].tolist()
-    ['', 'interval wider than 20 points', 'effective sample size under 30']
-    """
-    for c in ("lower_ci", "upper_ci", n_eff_col):
-        if c not in table.columns:
-            raise ParameterError(f"flag_reliability needs column {c!r}.")
-    out = table.copy()
-    n_eff = out[n_eff_col].to_numpy(dtype=float, na_value=np.nan)
-    width = (out["upper_ci"] - out["lower_ci"]).to_numpy(dtype=float, na_value=np.nan)
-    small = n_eff < min_n_eff
-    wide = width > max_width + 1e-12
-    notes = []
-    for s, w in zip(small, wide, strict=True):
-        parts = []
-        if s:
-            parts.append(f"effective sample size under {min_n_eff:g}")
-        if w:
-            parts.append(f"interval wider than {max_width * 100:g} points")
-        notes.append("; ".join(parts))
-    out["interpret_with_caution"] = small | wide
-    out["reliability_note"] = notes
-    return out
 
 
 # --- personal data ------------------------------------------------------------------------------
@@ -390,64 +354,15 @@ _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sister|Father|Auntie|Uncle|Rev
 _NAME_WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
 _NAME = rf"(?:{_TITLE}\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}"
 # Words that start a sentence or name an institution, never a person on their own.
-_NOT_NAMES = {
-    "I",
-    "The",
-    "They",
-    "She",
-    "He",
-    "We",
-    "You",
-    "It",
-    "My",
-    "Our",
-    "Your",
-    "Their",
-    "His",
-    "Her",
-    "This",
-    "That",
-    "There",
-    "Then",
-    "Everyone",
-    "Nobody",
-    "Someone",
-    "Somebody",
-    "People",
-    "Nobody's",
-    "And",
-    "But",
-    "So",
-    "If",
-    "When",
-    "Mum",
-    "Dad",
-    "Council",
-    "NHS",
-    "Doctor",
-    "Nurse",
-    "GP",
-    "Hospital",
-    "Surgery",
-    "Reception",
-    "Receptionist",
-    "Staff",
-    "Everybody",
-    "Anyone",
-    "Anybody",
-    "One",
-    "Some",
-    "Another",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Yesterday",
-    "Today",
-}
+_NOT_NAMES = frozenset(
+    """
+    I The They She He We You It My Our Your Their His Her This That There Then Everyone
+    Nobody Someone Somebody People Nobody's And But So If When Mum Dad Council NHS
+    Doctor Nurse GP Hospital Surgery Reception Receptionist Staff Everybody Anyone
+    Anybody One Some Another Monday Tuesday Wednesday Thursday Friday Saturday Sunday
+    Yesterday Today
+    """.split()
+)
 _CUE_BEFORE = re.compile(
     r"(?i:\b(my name is|my name's|i am called|i'm called|call me|this is|ask|tell|speak to|"
     r"talk to|contact|ring|phone|email|message|neighbour|friend|"
@@ -576,181 +491,21 @@ def load_redaction_list(paths: Iterable[str | Path] | None = None) -> list[str]:
     return list(names)
 
 
-# --- counts of respondents ----------------------------------------------------------------------
-# A count of respondents shown anywhere (a selection total, a table's ``n`` column) follows the
-# same rules as a table cell: below the floor it is suppressed; in a briefing pack it is also
-# rounded (ONS practice). The build tells the kernel which rules apply through the environment
-# (:data:`AUDIENCE_ENV`, :data:`MIN_N_ENV`, :data:`ROUNDING_ENV`), so a notebook needs to pass
-# nothing; outside a build the rules are the research defaults (floor 10, exact counts).
-
-#: Default base a briefing pack rounds counts of respondents to (``[tool.lozells]
-#: count_rounding``).
-DEFAULT_COUNT_ROUNDING = 5
-AUDIENCE_ENV = "LOZELLS_AUDIENCE"
-MIN_N_ENV = "LOZELLS_MIN_N_FLOOR"
-ROUNDING_ENV = "LOZELLS_COUNT_ROUNDING"
-#: The MIME types of the hidden outputs that record, in an executed notebook, what was
-#: published (each count and what it counts) and which disclosure checks were applied. No
-#: renderer knows them, so readers never see them; the build reads them (reports/differencing,
-#: reports/output_check).
-COUNT_MIME = "application/vnd.lozells.count+json"
-CHECK_MIME = "application/vnd.lozells.check+json"
-
-
-@dataclass(frozen=True)
-class CountRules:
-    """How a count of respondents may be shown: the floor below which it is suppressed, and
-    the base it is rounded to (``None``: shown exactly; research reports).
-
-    Examples
-    --------
-    >>> CountRules(min_n=10, rounding=5).shown(157)
-    ShownCount(value=155, suppressed=False, rounded=True)
-    >>> CountRules(min_n=10).shown(3)
-    ShownCount(value=None, suppressed=True, rounded=False)
-    """
-
-    min_n: int = DEFAULT_MIN_N
-    rounding: int | None = None
-    audience: str = "research"
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> CountRules:
-        """The rules the build set for this run (see the module's comment); defaults outside
-        a build. A briefing pack rounds to ``LOZELLS_COUNT_ROUNDING`` (default 5).
-
-        Examples
-        --------
-        >>> CountRules.from_environment({"LOZELLS_AUDIENCE": "briefing",
-        ...                              "LOZELLS_MIN_N_FLOOR": "20"})
-        CountRules(min_n=20, rounding=5, audience='briefing')
-        >>> CountRules.from_environment({})
-        CountRules(min_n=10, rounding=None, audience='research')
-        """
-        env = os.environ if environ is None else environ
-        audience = env.get(AUDIENCE_ENV, "research") or "research"
-        floor = _positive(env.get(MIN_N_ENV), DEFAULT_MIN_N)
-        base = _positive(env.get(ROUNDING_ENV), DEFAULT_COUNT_ROUNDING)
-        return cls(floor, base if audience == "briefing" else None, audience)
-
-    def with_min_n(self, min_n: int | None) -> CountRules:
-        """These rules with a notebook's ``min_n`` (never below the floor)."""
-        if min_n is None or min_n <= self.min_n:
-            return self
-        return CountRules(int(min_n), self.rounding, self.audience)
-
-    def shown(self, n: float | None) -> ShownCount:
-        """The count as it may be published."""
-        if n is None or (isinstance(n, float) and np.isnan(n)) or n is pd.NA:
-            return ShownCount(None, True, False)
-        if is_small(float(n), self.min_n):
-            return ShownCount(None, True, False)
-        if self.rounding and self.rounding > 1:
-            return ShownCount(int(round_counts(float(n), self.rounding)), False, True)
-        return ShownCount(int(n), False, False)
-
-
-@dataclass(frozen=True)
-class ShownCount:
-    """A count as published: ``value`` (None when suppressed), and whether it was rounded."""
-
-    value: int | None
-    suppressed: bool
-    rounded: bool
-
-
-def _positive(text: str | None, default: int) -> int:
-    try:
-        value = int(str(text))
-    except ValueError:
-        return default
-    return value if value >= 1 else default
-
-
-def running_in_build() -> bool:
-    """Whether this code runs in a report run's kernel started by ``lozells build``."""
-    return bool(os.environ.get("LOZELLS_RUN"))
-
-
-def record(mime: str, payload: dict[str, Any]) -> None:
-    """Leave ``payload`` in the executed notebook as a hidden output of type ``mime`` (only
-    in a build's kernel: anywhere else this does nothing). The build collects these records;
-    no renderer shows them."""
-    if not running_in_build():
-        return
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython comes with the kernel
-        return
-    if get_ipython() is None:
-        return
-    display({mime: payload}, raw=True)  # type: ignore[no-untyped-call]  # IPython untyped
-
-
-def record_count(
-    shown: ShownCount,
-    noun: str,
-    *,
-    area: str | None,
-    waves: Sequence[int] | None,
-    filters: Mapping[str, Any] | None = None,
-    rules: CountRules | None = None,
-) -> dict[str, Any]:
-    """Register a published count with what it counts (area, waves, filters, what is
-    counted): the build checks no two published counts of one build give a small count away
-    by subtraction (``reports/differencing.py``). Returns the record. The record carries only
-    what is published (the shown value, ``None`` when suppressed)."""
-    rules = rules or CountRules.from_environment()
-    payload: dict[str, Any] = {
-        "noun": noun,
-        "area": area,
-        "waves": sorted(int(w) for w in waves) if waves is not None else None,
-        "filters": {str(k): v for k, v in sorted((filters or {}).items())},
-        "value": shown.value,
-        "suppressed": shown.suppressed,
-        "rounding": rules.rounding if shown.rounded else None,
-        "min_n": rules.min_n,
-    }
-    record(COUNT_MIME, payload)
-    return payload
-
-
 # --- quotes held back for review ----------------------------------------------------------------
 #: Places and organisations the project's quotes may name, beyond the codebook's
 #: neighbourhoods, places and nations: capitalised pairs among these are not taken for names.
-KNOWN_PLACES_AND_ORGANISATIONS = (
-    "Lozells",
-    "Birmingham",
-    "East Birmingham",
-    "West Birmingham",
-    "Aston",
-    "Aston University",
-    "Together We Can",
-    "Firs and Bromford",
-    "Firs",
-    "Bromford",
-    "Local Conversations",
-    "Local Conversation",
-    "People's Health Trust",
-    "NHS",
-    "NHS England",
-    "NHS App",
-    "City Hospital",
-    "Heartlands Hospital",
-    "Good Hope",
-    "Health Commission",
-    "Lozells Health Commission",
-    "Citizens Advice",
-    "Job Centre",
-    "Jobcentre Plus",
-    "Universal Credit",
-    "A&E",
-    "England",
-    "Scotland",
-    "Wales",
-    "United Kingdom",
-    "Great Britain",
+KNOWN_PLACES_AND_ORGANISATIONS = tuple(
+    name.strip()
+    for name in """
+    Lozells | Birmingham | East Birmingham | West Birmingham | Aston
+    Aston University | Together We Can | Firs and Bromford | Firs | Bromford
+    Local Conversations | Local Conversation | People's Health Trust | NHS | NHS England
+    NHS App | City Hospital | Heartlands Hospital | Good Hope | Health Commission
+    Lozells Health Commission | Citizens Advice | Job Centre | Jobcentre Plus | Universal Credit
+    A&E | England | Scotland | Wales | United Kingdom
+    Great Britain
+    """.replace("\n", "|").split("|")
+    if name.strip()
 )
 _CAPITALISED = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
 _PAIR = re.compile(rf"(?<![\w'’]){_CAPITALISED}(?:\s+{_CAPITALISED})+(?![\w'’])")
@@ -797,66 +552,20 @@ def name_like_pairs(text: object, known: Iterable[str] = ()) -> list[str]:
 
 
 # Words that start a sentence, never the first word of a name.
-_SENTENCE_WORDS = {
-    "A",
-    "An",
-    "At",
-    "In",
-    "On",
-    "To",
-    "For",
-    "From",
-    "With",
-    "Without",
-    "After",
-    "Before",
-    "Because",
-    "Since",
-    "Once",
-    "Every",
-    "Each",
-    "Why",
-    "What",
-    "Where",
-    "Who",
-    "How",
-    "Yes",
-    "No",
-    "Not",
-    "Now",
-    "Last",
-    "Next",
-    "Even",
-    "Just",
-    "Also",
-    "Most",
-    "Many",
-    "Lots",
-    "Please",
-    "Thank",
-    "Thanks",
-    "Sorry",
-    "Dear",
-    "Hello",
-    "Hi",
-    "Well",
-    "Maybe",
-    "Sometimes",
-    "Often",
-    "Never",
-    "Always",
-}
+_SENTENCE_WORDS = frozenset(
+    """
+    A An At In On To For From With Without After Before Because Since Once Every Each
+    Why What Where Who How Yes No Not Now Last Next Even Just Also Most Many Lots Please
+    Thank Thanks Sorry Dear Hello Hi Well Maybe Sometimes Often Never Always
+    """.split()
+)
 
 
 def hold_back_quotes(
     quotes: pd.DataFrame, column: str = "quote", known: Iterable[str] | None = None
 ) -> tuple[pd.DataFrame, int]:
-    """Quotes without unlisted name-like pairs, and how many were held back for review.
-
-    A quote (after :func:`redact`) that still holds a capitalised pair that is not a place or
-    organisation known to the project (:func:`known_names`) may name a person: it is held back
-    rather than published, and counted (the output-check record shows the number, never the
-    quote).
+    """Quotes without :func:`name_like_pairs` (they may name a person), and how many were
+    held back for review (the output-check record shows the number, never the quote).
 
     Examples
     --------

@@ -25,13 +25,8 @@ import pandas as pd
 
 from lozells_analysis.data.qualitative import Code, CodingFrame, load_coding_frame
 from lozells_analysis.exceptions import ParameterError, SurveyDataError
-from lozells_analysis.stats.disclosure import (
-    CHECK_MIME,
-    hold_back_quotes,
-    is_small,
-    record,
-    redact,
-)
+from lozells_analysis.stats.disclosure import hold_back_quotes, is_small, redact
+from lozells_analysis.stats.records import CHECK_MIME, record
 
 log = logging.getLogger(__name__)
 
