@@ -52,3 +52,10 @@ def test_response_count_table_protects_columns_and_rounds(monkeypatch):
     wide = quality.count_table(counts)
     shown = [v for v in wide.to_numpy().ravel() if v != "suppressed"]
     assert sorted(shown) == ["35", "40", "60"]  # 35, 42, 61 to the nearest 5
+
+
+def test_counts_of_things_that_are_not_people_are_shown_as_they_are(monkeypatch):
+    monkeypatch.setenv("LOZELLS_AUDIENCE", "briefing")
+    assert count_phrase(1, "listening event") == "1 listening event"
+    assert count_phrase(48, "excerpt") == "48 excerpts"
+    assert count_phrase(8, "interview") == "fewer than 10 interviews"  # people

@@ -285,6 +285,14 @@ def paragraph(text: str) -> Html:
     return Html(f"<p>{html.escape(text)}</p>")
 
 
+#: Nouns that count survey responses: a count of them is about the notebook's selection.
+SURVEY_NOUNS = frozenset({"survey response", "response", "respondent", "survey respondent"})
+#: Nouns that count things, not people: not suppressed or rounded.
+NOT_PEOPLE = frozenset(
+    {"event", "listening event", "excerpt", "code", "theme", "wave", "neighbourhood", "ward"}
+)
+
+
 def count_phrase(
     n: int,
     noun: str,
@@ -303,29 +311,32 @@ def count_phrase(
     base (default 5) and reads "about 160 responses" (the rules:
     :class:`~lozells_analysis.stats.published.CountRules`, set by the build).
 
-    In a build, the count is also registered with what it counts: ``area`` and ``waves``
-    (default: the notebook's checked selection), ``filters`` (any other restriction, e.g.
+    Counts of things that are not people (:data:`NOT_PEOPLE`: listening events, excerpts) are
+    shown as they are. In a build, a count is also registered with what it counts: ``area``
+    and ``waves`` (default for survey responses, :data:`SURVEY_NOUNS`: the notebook's checked
+    selection), ``filters`` (any other restriction, e.g.
     ``{"age": "65+"}``) and ``noun``; the build refuses two counts whose difference would give
     a small count away (``reports/differencing.py``).
 
     Examples
     --------
-    >>> count_phrase(2852, "response"), count_phrase(12, "excerpt")
-    ('2,852 responses', '12 excerpts')
+    >>> count_phrase(2852, "response"), count_phrase(1, "listening event")
+    ('2,852 responses', '1 listening event')
     >>> count_phrase(4, "response")
     'fewer than 10 responses'
     """
     from lozells_analysis.data.selection import current_selection
 
+    if noun in NOT_PEOPLE:  # events, excerpts: no person can be picked out by their number
+        return f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
     selection = current_selection()
     rules = CountRules.from_environment().with_min_n(
         min_n if min_n is not None else _selection_min_n(selection)
     )
     shown = rules.shown(n)
-    if area is None and selection is not None:
-        area = selection.neighbourhood
-    if waves is None and selection is not None:
-        waves = selection.waves
+    if noun in SURVEY_NOUNS and selection is not None:  # what the selection counts
+        area = selection.neighbourhood if area is None else area
+        waves = selection.waves if waves is None else waves
     record_count(shown, noun, area=area, waves=waves, filters=filters, rules=rules)
     if shown.value is None:
         return f"fewer than {format_count(rules.min_n)} {noun}s"
