@@ -59,3 +59,16 @@ def test_counts_of_things_that_are_not_people_are_shown_as_they_are(monkeypatch)
     assert count_phrase(1, "listening event") == "1 listening event"
     assert count_phrase(48, "excerpt") == "48 excerpts"
     assert count_phrase(8, "interview") == "fewer than 10 interviews"  # people
+
+
+def test_a_build_refuses_min_n_below_the_floor_however_it_is_passed(monkeypatch):
+    import pytest
+
+    from lozells_analysis.exceptions import ParameterError
+    from lozells_analysis.stats.published import MIN_N_ENV
+
+    assert selection.MIN_N_FLOOR_ENV == MIN_N_ENV
+    monkeypatch.setenv(MIN_N_ENV, "10")
+    with pytest.raises(ParameterError, match="below the project floor of 10"):
+        selection.check_parameters("Anfield", [6], 0.95, 1)
+    assert selection.check_parameters("Anfield", [6], 0.95, 10).min_n == 10

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ __all__ = [
 
 #: The value of ``neighbourhood`` that selects the whole programme.
 ALL = "all"
+#: Set by ``lozells build`` in a report's kernel: the project's floor for ``min_n``
+#: (:data:`lozells_analysis.stats.published.MIN_N_ENV`); no published report goes below it.
+MIN_N_FLOOR_ENV = "LOZELLS_MIN_N_FLOOR"
 
 
 @dataclass(frozen=True)
@@ -340,6 +344,13 @@ def check_parameters(
     ('Anfield', (2, 3), 0.9, 10, 'Anfield, waves 2-3')
     """
     cb = _codebook(codebook)
+    floor = os.environ.get(MIN_N_FLOOR_ENV, "")
+    if floor.isdigit() and check_min_n(min_n) < int(floor):
+        raise ParameterError(
+            f"min_n = {min_n} is below the project floor of {floor} ([tool.lozells] "
+            "min_n_floor in pyproject.toml); a published report may not show counts of fewer "
+            "respondents than that. Use a min_n of at least the floor."
+        )
     global _CURRENT
     _CURRENT = Selection(
         neighbourhood=check_neighbourhood(neighbourhood, cb),
