@@ -147,3 +147,14 @@ def test_the_index_is_scanned_and_cleaned(tmp_path):
     text = index.read_text(encoding="utf-8")
     assert "0121" not in text and "Amira" not in text and "[phone]" in text
     assert scrub_published_page(index, ["Amira Khatun"]) == []
+
+
+def test_a_pdf_showing_a_machine_path_is_held_back(tmp_path):
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is a dependency: install the lock")
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Title": f"read {tmp_path}/data/survey.csv"})
+    out = io.BytesIO()
+    writer.write(out)
+    reason = _gate(tmp_path, {"pdf": ("r.pdf", out.getvalue())})
+    assert reason == "held back: the PDF shows a machine path (it cannot be rewritten)"

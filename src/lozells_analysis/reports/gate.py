@@ -311,6 +311,13 @@ def held_back(findings: Sequence[Finding]) -> str | None:
     )
 
 
+def _shows_machine_path(path: Path, scrub: Scrubber) -> bool:
+    """Whether a binary file's text (a PDF, printed before the paths were scrubbed) shows the
+    project or staging folder."""
+    text = pdf_text(path.read_bytes())
+    return any(p and p.rstrip("/") + "/" in text for p in (scrub.root, scrub.staging))
+
+
 def prepare_run(
     run: Any, files: Mapping[str, str], workdir: Path, scrub: Scrubber, names: Sequence[str]
 ) -> str | None:
@@ -328,6 +335,8 @@ def prepare_run(
         if path.suffix in (".html", ".ipynb", ".csv", ".txt", ".md", ".json", ".pdf", ".xlsx"):
             try:
                 findings += _scan_file(path, view, names)
+                if path.suffix == ".pdf" and _shows_machine_path(path, scrub):
+                    return "held back: the PDF shows a machine path (it cannot be rewritten)"
             except Unscannable as exc:  # what cannot be checked is not published
                 return f"held back: {exc}"
         else:
