@@ -257,11 +257,13 @@ def process_gone(pid: int) -> bool:
 
 
 def published(project: Project) -> dict[str, str]:
-    """SHA-256 of every published file (not logs, not the index, which must change)."""
+    """SHA-256 of every published file (not logs, not the index or the output check, which
+    every build rewrites)."""
     out = {}
+    rewritten = {"index.html", "output-check.html", "output-check.json"}
     for path in sorted(project.reports.rglob("*")):
         rel = path.relative_to(project.reports).as_posix()
-        if path.is_file() and not rel.startswith("logs/") and rel != "index.html":
+        if path.is_file() and not rel.startswith("logs/") and rel not in rewritten:
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 

@@ -41,12 +41,13 @@ reports:
 
 
 def published(root: Path) -> dict[str, str]:
-    """SHA-256 of every published report (not logs or the index)."""
+    """SHA-256 of every published report (not logs, the index or the output check)."""
     reports = root / "reports"
+    rewritten = {"index.html", "output-check.html", "output-check.json"}
     return {
         p.relative_to(reports).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(reports.rglob("*"))
-        if p.is_file() and "logs" not in p.relative_to(reports).parts and p.name != "index.html"
+        if p.is_file() and "logs" not in p.relative_to(reports).parts and p.name not in rewritten
     }
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ __all__ = [
     "check_neighbourhood",
     "check_parameters",
     "check_waves",
+    "current_selection",
     "areas",
     "require_waves",
     "select_rows",
@@ -59,6 +61,9 @@ __all__ = [
 
 #: The value of ``neighbourhood`` that selects the whole programme.
 ALL = "all"
+#: Set by ``lozells build`` in a report's kernel: the project's floor for ``min_n``
+#: (:data:`lozells_analysis.stats.published.MIN_N_ENV`); no published report goes below it.
+MIN_N_FLOOR_ENV = "LOZELLS_MIN_N_FLOOR"
 
 
 @dataclass(frozen=True)
@@ -339,12 +344,37 @@ def check_parameters(
     ('Anfield', (2, 3), 0.9, 10, 'Anfield, waves 2-3')
     """
     cb = _codebook(codebook)
-    return Selection(
+    floor = os.environ.get(MIN_N_FLOOR_ENV, "")
+    if floor.isdigit() and check_min_n(min_n) < int(floor):
+        raise ParameterError(
+            f"min_n = {min_n} is below the project floor of {floor} ([tool.lozells] "
+            "min_n_floor in pyproject.toml); a published report may not show counts of fewer "
+            "respondents than that. Use a min_n of at least the floor."
+        )
+    global _CURRENT
+    _CURRENT = Selection(
         neighbourhood=check_neighbourhood(neighbourhood, cb),
         waves=check_waves(waves, cb),
         level=check_level(level),
         min_n=check_min_n(min_n),
     )
+    return _CURRENT
+
+
+#: The selection the notebook's parameters made (the last :func:`check_parameters`): what a
+#: count it publishes without saying otherwise counts (see
+#: :func:`lozells_analysis.present.headlines.count_phrase`).
+_CURRENT: Selection | None = None
+
+
+def current_selection() -> Selection | None:
+    """The selection the last :func:`check_parameters` in this process made, or None.
+
+    A notebook checks its parameters once, first; what it then publishes (a count of survey
+    responses, say) is about that selection, so the library records each published count
+    with it for the build's differencing check.
+    """
+    return _CURRENT
 
 
 def select_survey(

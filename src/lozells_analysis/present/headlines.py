@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +30,7 @@ from lozells_analysis.present.tables import (
     format_percent,
 )
 from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.published import CountRules, record_count
 
 if TYPE_CHECKING:
     from lozells_analysis.data.codebook import Codebook
@@ -284,12 +285,65 @@ def paragraph(text: str) -> Html:
     return Html(f"<p>{html.escape(text)}</p>")
 
 
-def count_phrase(n: int, noun: str) -> str:
-    """``count_phrase(1, "response")`` -> ``"1 response"``; ``2852`` -> ``"2,852 responses"``.
+#: Nouns that count survey responses: a count of them is about the notebook's selection.
+SURVEY_NOUNS = frozenset({"survey response", "response", "respondent", "survey respondent"})
+#: Nouns that count things, not people: not suppressed or rounded.
+NOT_PEOPLE = frozenset(
+    {"event", "listening event", "excerpt", "code", "theme", "wave", "neighbourhood", "ward"}
+)
+
+
+def count_phrase(
+    n: int,
+    noun: str,
+    *,
+    min_n: int | None = None,
+    area: str | None = None,
+    waves: Sequence[int] | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> str:
+    """A count of respondents in words, as it may be published.
+
+    ``count_phrase(2852, "response")`` -> ``"2,852 responses"``. A count below the floor
+    (``min_n``: the notebook's, from
+    :func:`~lozells_analysis.data.selection.check_parameters`, never below the project's)
+    reads "fewer than 10 responses"; in a briefing pack a count is rounded to the project's
+    base (default 5) and reads "about 160 responses" (the rules:
+    :class:`~lozells_analysis.stats.published.CountRules`, set by the build).
+
+    Counts of things that are not people (:data:`NOT_PEOPLE`: listening events, excerpts) are
+    shown as they are. In a build, a count is also registered with what it counts: ``area``
+    and ``waves`` (default for survey responses, :data:`SURVEY_NOUNS`: the notebook's checked
+    selection), ``filters`` (any other restriction, e.g.
+    ``{"age": "65+"}``) and ``noun``; the build refuses two counts whose difference would give
+    a small count away (``reports/differencing.py``).
 
     Examples
     --------
-    >>> count_phrase(1, "response"), count_phrase(2852, "response")
-    ('1 response', '2,852 responses')
+    >>> count_phrase(2852, "response"), count_phrase(1, "listening event")
+    ('2,852 responses', '1 listening event')
+    >>> count_phrase(4, "response")
+    'fewer than 10 responses'
     """
-    return f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
+    from lozells_analysis.data.selection import current_selection
+
+    if noun in NOT_PEOPLE:  # events, excerpts: no person can be picked out by their number
+        return f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
+    selection = current_selection()
+    rules = CountRules.from_environment().with_min_n(
+        min_n if min_n is not None else _selection_min_n(selection)
+    )
+    shown = rules.shown(n)
+    if noun in SURVEY_NOUNS and selection is not None:  # what the selection counts
+        area = selection.neighbourhood if area is None else area
+        waves = selection.waves if waves is None else waves
+    record_count(shown, noun, area=area, waves=waves, filters=filters, rules=rules)
+    if shown.value is None:
+        return f"fewer than {format_count(rules.min_n)} {noun}s"
+    plural = "" if shown.value == 1 and not shown.rounded else "s"
+    about = "about " if shown.rounded else ""
+    return f"{about}{format_count(shown.value)} {noun}{plural}"
+
+
+def _selection_min_n(selection: Any) -> int | None:
+    return int(selection.min_n) if selection is not None else None

@@ -41,9 +41,10 @@ def response_counts(
     min_n: int = DEFAULT_MIN_N,
 ) -> pd.DataFrame:
     """Number of responses in each cell of ``rows`` by ``columns``, tidy, with cells under
-    ``min_n`` suppressed (and a second cell in the same row, so none can be worked back)."""
+    ``min_n`` suppressed (and further cells in the same row and column, so none can be
+    worked back from a row or a column total)."""
     counts = survey.groupby([rows, columns], observed=True).size().rename("n").reset_index()
-    return disclosure.suppress(counts, min_n=min_n, secondary_by=rows)
+    return disclosure.suppress(counts, min_n=min_n, secondary_by=rows, secondary_across=columns)
 
 
 def count_table(
@@ -52,12 +53,24 @@ def count_table(
     columns: str = "wave",
     labels: dict | None = None,
 ) -> pd.DataFrame:
-    """The tidy counts of :func:`response_counts` as a wide table of text ("suppressed")."""
+    """The tidy counts of :func:`response_counts` as a wide table of text ("suppressed");
+    each published count is rounded in a briefing pack and registered with its area and wave
+    (:func:`~lozells_analysis.present.tables.format_respondents`)."""
+    from lozells_analysis.present.tables import SUPPRESSED, format_respondents
+
     c = counts.copy()
-    c["cell"] = [
-        ("suppressed" if s else f"{int(n):,}")
-        for n, s in zip(c["n"], c["suppressed"], strict=True)
-    ]
+    cells = []
+    for r in c.to_dict("records"):
+        if r["suppressed"]:
+            cells.append(SUPPRESSED)
+            continue
+        area = str(r[rows]) if rows == "neighbourhood" else None
+        waves = [int(r[columns])] if columns == "wave" else None
+        filters = {k: str(r[k]) for k in (rows, columns) if k not in ("neighbourhood", "wave")}
+        if area is None and waves is None:
+            area = "all"
+        cells.append(format_respondents(r["n"], area=area or "all", waves=waves, filters=filters))
+    c["cell"] = cells
     if labels:
         c[columns] = c[columns].map(lambda v: labels.get(v, v))
     wide = c.pivot(index=rows, columns=columns, values="cell")

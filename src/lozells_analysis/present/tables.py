@@ -21,6 +21,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ __all__ = [
     "format_interval",
     "format_number",
     "format_percent",
+    "format_respondents",
     "indicator_label",
     "source_text",
     "table_payload",
@@ -144,6 +146,35 @@ class Html:
 
 
 # --- numbers ----------------------------------------------------------------------------------
+def format_respondents(
+    n: float | None,
+    *,
+    min_n: int | None = None,
+    area: str | None = None,
+    waves: Sequence[int] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    noun: str = "survey response",
+) -> str:
+    """A count of respondents in a table cell, as it may be published: ``"suppressed"``
+    below the floor (the project's, or ``min_n`` when higher), rounded to the project's base
+    in a briefing pack (:class:`~lozells_analysis.stats.published.CountRules`, set by the
+    build). When ``area`` or ``waves`` is given the count is registered with what it counts,
+    for the build's differencing check.
+
+    Examples
+    --------
+    >>> format_respondents(2852), format_respondents(4), format_respondents(None)
+    ('2,852', 'suppressed', 'suppressed')
+    """
+    from lozells_analysis.stats.published import CountRules, record_count
+
+    rules = CountRules.from_environment().with_min_n(min_n)
+    shown = rules.shown(None if n is None or _missing(n) else float(n))
+    if area is not None or waves is not None:
+        record_count(shown, noun, area=area, waves=waves, filters=filters, rules=rules)
+    return SUPPRESSED if shown.value is None else format_count(shown.value)
+
+
 def _missing(x: object) -> bool:
     return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
 
@@ -369,7 +400,7 @@ def estimate_table(
             rec["estimate"], rec.get("lower_ci"), rec.get("upper_ci"), kind, digits
         )
         if show_n and "n" in rec and not _missing(rec["n"]):
-            text += f"; n={format_count(rec['n'])}"
+            text += f"; n={format_respondents(rec['n'])}"
         if caution[i]:
             text += f" ({CAUTION})"
         cells.append(text)
@@ -453,7 +484,8 @@ def format_columns(
     keep: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """A copy of ``frame`` with columns formatted as text: proportions as percentages,
-    numbers to fixed decimals, counts with separators; then columns kept and renamed.
+    numbers to fixed decimals, counts with separators; then columns kept and renamed. A
+    count column named ``n`` (respondents) follows :func:`format_respondents`.
 
     Examples
     --------
@@ -469,8 +501,8 @@ def format_columns(
         )
     for c, d in (numbers or {}).items():
         out[c] = out[c].map(lambda v, d=d: format_number(v, d))
-    for c in counts:
-        out[c] = out[c].map(format_count)
+    for c in counts:  # "n", the respondents a row rests on, follows the counting rules
+        out[c] = out[c].map(format_respondents if c == "n" else format_count)
     if keep is not None:
         out = out[list(keep)]
     return out.rename(columns=dict(rename or {}))
@@ -495,7 +527,7 @@ def comparison_table(comparison: pd.DataFrame, group: str | None = None) -> pd.D
                 cell += f" ({CAUTION})"
             rec["This survey"] = cell
         rec["Respondents"] = (
-            SUPPRESSED if bool(r.get("suppressed", False)) else format_count(r["n"])
+            SUPPRESSED if bool(r.get("suppressed", False)) else format_respondents(r["n"])
         )
         if not group and "published" in r:
             rec["Published (Annual Review 2021)"] = format_percent(r["published"])

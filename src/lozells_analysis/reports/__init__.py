@@ -5,7 +5,9 @@ One concern per module: :mod:`.catalogue` (reading and checking ``reports.yaml``
 (what a run depends on), :mod:`.plan` (which runs are out of date, and why), :mod:`.state`
 (what was built), :mod:`.execute` (papermill in a fresh kernel), :mod:`.distributed` (the
 same on a Dask cluster), :mod:`.render` (nbconvert, two views), :mod:`.provenance` (the
-footer), :mod:`.pdf` (headless Chromium), :mod:`.publish` (atomic rename), :mod:`.index`
+footer), :mod:`.pdf` (headless Chromium), :mod:`.gate` (the publish gate: paths scrubbed,
+every file scanned), :mod:`.differencing` (no small count by subtraction across reports),
+:mod:`.output_check` (the record for sign-off), :mod:`.publish` (atomic rename), :mod:`.index`
 (``reports/index.html``), :mod:`.lock` (one build at a time), :mod:`.environment` (named
 errors for a full disk or unwritable folder), :mod:`.signals` and :mod:`.buildlog`, and
 :mod:`.build` (all of it, for ``lozells build``).

@@ -76,8 +76,9 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _job_for(run: ReportRun, provenance: dict[str, Any]) -> Any:
+def _job_for(run: ReportRun, provenance: dict[str, Any], rules: tuple[int, int]) -> Any:
     from lozells_analysis.reports.job import RunJob
+    from lozells_analysis.stats.published import AUDIENCE_ENV, MIN_N_ENV, ROUNDING_ENV
 
     return RunJob(
         name=run.name,
@@ -91,6 +92,8 @@ def _job_for(run: ReportRun, provenance: dict[str, Any]) -> Any:
         run_timeout=run.run_timeout,
         cwd=str(run.notebook.parent),
         provenance=provenance,
+        # the disclosure rules the library applies in the kernel (stats.published.CountRules)
+        env={AUDIENCE_ENV: run.audience, MIN_N_ENV: str(rules[0]), ROUNDING_ENV: str(rules[1])},
     )
 
 
@@ -296,6 +299,7 @@ def _build_locked(
         steps: list[tuple[str, Callable[[], object]]] = [
             ("save the build state", state.save),
             ("write the index", lambda: write_index(catalogue.runs, state, project.reports)),
+            ("write the output check", lambda: _write_output_check(project, catalogue, state)),
         ]
         for what, step in steps:
             try:
@@ -306,6 +310,18 @@ def _build_locked(
                 log.warning("could not %s: %s", what, exc)  # the first error is the one shown
         summary.index = project.reports / "index.html"
         shutil.rmtree(project.staging / build_id, ignore_errors=True)
+
+
+def _write_output_check(project: Project, catalogue: Any, state: BuildState) -> None:
+    """``reports/output-check.json`` and ``.html``; the index and both pass the scan."""
+    from lozells_analysis.reports.gate import scrub_published_page
+    from lozells_analysis.reports.output_check import write_output_check
+    from lozells_analysis.stats.disclosure import load_redaction_list
+
+    floor, rounding = _rules(project)
+    written = write_output_check(catalogue.runs, state, project.reports, floor, rounding)
+    for page in (project.reports / "index.html", *written):
+        scrub_published_page(page, load_redaction_list())
 
 
 def _execute_all(
@@ -321,6 +337,7 @@ def _execute_all(
     from lozells_analysis.reports.provenance import build_provenance
 
     provenance = build_provenance(project.root)
+    rules = _rules(project)
     staging = project.staging / build_id
     staging.mkdir(parents=True, exist_ok=True)
     cancelled = threading.Event()
@@ -338,7 +355,7 @@ def _execute_all(
     try:
         with signals:
             for run in todo:
-                job = _job_for(run, provenance)
+                job = _job_for(run, provenance, rules)
                 futures[
                     pool.submit(
                         _run_one,
@@ -367,6 +384,7 @@ def _execute_all(
                             summary,
                             staging,
                             f"[{done_count}/{total}]",
+                            rules,
                         )
     except BaseException as exc:  # interrupted, or the machine stopped the build
         if isinstance(exc, BuildInterrupted):
@@ -399,6 +417,7 @@ def _finish(
     summary: BuildSummary,
     staging: Path,
     counter: str,
+    rules: tuple[int, int],
 ) -> None:
     """Publish (or record the failure of) one finished run and save the state.
 
@@ -434,7 +453,18 @@ def _finish(
             result.ok, result.error = False, reason
             with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
                 out.write(f"\n{reason}\n")
+    from lozells_analysis.reports import differencing, output_check
+
+    scan_reason = result.error if result.error and result.error.startswith("held back") else None
+    counts, refused = differencing.check_run(run.name, result, workdir, state, rules[0])
+    if refused is not None:  # the differencing check: a count a subtraction would give away
+        result.ok, result.error = False, refused
+        with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
+            out.write(f"\n{refused}\n")
     result.error = clean_message(result.error, scrub, names)
+    record.checks = output_check.for_run(
+        run, result, workdir, counts, scan=scan_reason, refused=refused, rules=rules
+    )
     record.attempted_at = _now()
     record.title = run.title
     record.audience = run.audience
@@ -462,6 +492,7 @@ def _finish(
             record.built_at = record.attempted_at
             record.duration = round(result.duration, 2)
             record.error = None
+            record.counts = counts
     if not result.ok:
         record.status = "failed"
         record.error = result.error
@@ -493,6 +524,13 @@ def _finish(
             result.error,
             log_path,
         )
+
+
+def _rules(project: Project) -> tuple[int, int]:
+    """The project's disclosure settings: (``min_n`` floor, briefing count rounding)."""
+    from lozells_analysis.reports.catalogue import count_rounding, min_n_floor
+
+    return min_n_floor(project.root), count_rounding(project.root)
 
 
 def clean(project: Project, *, wait: bool = False) -> list[Path]:

@@ -26,11 +26,13 @@ from lozells_analysis.exceptions import CatalogueError
 from lozells_analysis.reports.fingerprint import notebook_source_digest
 from lozells_analysis.reports.parameters import check_parameters, notebook_parameters
 from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.published import DEFAULT_COUNT_ROUNDING
 
 __all__ = [
     "AUDIENCES",
     "Catalogue",
     "ReportRun",
+    "count_rounding",
     "load_catalogue",
     "min_n_floor",
     "run_name",
@@ -186,6 +188,35 @@ def min_n_floor(root: Path) -> int:
             f"got {floor!r}"
         )
     return floor
+
+
+def count_rounding(root: Path) -> int:
+    """The base briefing packs round counts of respondents to: ``[tool.lozells]
+    count_rounding`` in the project's ``pyproject.toml``, default 5 (as ONS does).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     before = count_rounding(Path(d))
+    ...     _ = (Path(d) / "pyproject.toml").write_text("[tool.lozells]\\ncount_rounding = 10\\n")
+    ...     before, count_rounding(Path(d))
+    (5, 10)
+    """
+    path = Path(root) / "pyproject.toml"
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DEFAULT_COUNT_ROUNDING
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path} cannot be read for [tool.lozells]: {exc}") from None
+    base = config.get("tool", {}).get("lozells", {}).get("count_rounding", DEFAULT_COUNT_ROUNDING)
+    if isinstance(base, bool) or not isinstance(base, int) or base < 1:
+        raise CatalogueError(
+            f"{path}: [tool.lozells] count_rounding must be a whole number of at least 1; "
+            f"got {base!r}"
+        )
+    return base
 
 
 def _below_floor(where: str, parameters: dict[str, Any], floor: int) -> str | None:

@@ -22,18 +22,39 @@ it reaches the index or the console.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
+import io
 import json
+import logging
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lozells_analysis.reports.provenance import shown_parameters
+from lozells_analysis.reports.publish import write_text_atomic
 from lozells_analysis.reports.scan import Finding, scan_html, scan_text
 from lozells_analysis.stats.disclosure import find_personal, name_pattern, normalise
 
-__all__ = ["GATED_KINDS", "Scrubber", "clean_message", "held_back", "prepare_run", "split_log"]
+__all__ = [
+    "GATED_KINDS",
+    "Scrubber",
+    "Unscannable",
+    "clean_message",
+    "embedded_downloads",
+    "held_back",
+    "pdf_text",
+    "prepare_run",
+    "scrub_published_page",
+    "split_log",
+    "spreadsheet_text",
+]
+
+log = logging.getLogger(__name__)
 
 #: The findings that hold a run back (the small-count rules of the scan are advisory here:
 #: the tables suppress small cells themselves).
@@ -43,6 +64,9 @@ _VIEW_WORDS = {
     "briefing": "the briefing view",
     "notebook": "the published notebook",
     "pdf": "the PDF",
+    "xlsx": "the spreadsheet",
+    "spreadsheet": "the spreadsheet",
+    "csv": "the CSV download",
     "log": "the log",
 }
 # images embedded in an HTML output: base64, not text (it can spell a postcode by chance)
@@ -131,7 +155,8 @@ def _notebook_text(nb: dict[str, Any]) -> str:
                 if mime in _TEXT_OUTPUTS:
                     parts.append("".join(value) if isinstance(value, list) else str(value))
     text = _SVG.sub(lambda m: _TAG.sub(" ", m.group(0)), "\n".join(parts))
-    return _DATA_URI.sub("data:", text)
+    downloads = [body for _, body in embedded_downloads(text)]  # CSV links: decoded, scanned
+    return "\n".join([_DATA_URI.sub("data:", text), *downloads])
 
 
 def _rewrite_notebook(path: Path, run: Any, scrub: Scrubber) -> None:
@@ -144,15 +169,130 @@ def _rewrite_notebook(path: Path, run: Any, scrub: Scrubber) -> None:
     path.write_text(scrub(json.dumps(nb, indent=1, ensure_ascii=False)), encoding="utf-8")
 
 
+class Unscannable(Exception):
+    """A published file whose text cannot be read, so it cannot be checked."""
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF (every page), read with ``pypdf``.
+
+    Raises
+    ------
+    Unscannable
+        If ``pypdf`` is not installed or the PDF cannot be read: a file that cannot be
+        checked is not published.
+    """
+    try:
+        import pypdf
+    except ImportError:
+        raise Unscannable("the PDF cannot be checked: pypdf is not installed") from None
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        meta = " ".join(str(v) for v in (reader.metadata or {}).values())
+        return "\n".join([meta, *(page.extract_text() or "" for page in reader.pages)])
+    except Exception as exc:  # noqa: BLE001 - any unreadable PDF is held back
+        raise Unscannable(f"the PDF cannot be read ({type(exc).__name__})") from None
+
+
+def spreadsheet_text(data: bytes) -> str:
+    """Every cell, sheet name and document property of an ``.xlsx`` workbook, as text.
+
+    Raises
+    ------
+    Unscannable
+        If the workbook cannot be read.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is held back
+        raise Unscannable(f"a spreadsheet cannot be read ({type(exc).__name__})") from None
+    props = book.properties
+    parts = [
+        str(getattr(props, key) or "")
+        for key in ("title", "subject", "creator", "lastModifiedBy", "description", "keywords")
+    ]
+    for sheet in book.worksheets:
+        parts.append(sheet.title)
+        for row in sheet.iter_rows(values_only=True):
+            parts.append("\t".join("" if v is None else str(v) for v in row))
+    book.close()
+    return "\n".join(parts)
+
+
+_DOWNLOAD = re.compile(
+    r"data:(text/csv|text/plain|text/tab-separated-values|application/json|"
+    r"application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet)"
+    r"((?:;[\w.+-]+=[\w.+-]+)*)(;base64)?,([^\"'\s<>]*)",
+    re.I,
+)
+
+
+def embedded_downloads(page: str) -> list[tuple[str, str]]:
+    """The downloads embedded in an HTML page as ``data:`` links (CSV, text, JSON, .xlsx),
+    decoded: ``(kind, text)`` for each.
+
+    Examples
+    --------
+    >>> import base64
+    >>> link = "data:text/csv;base64," + base64.b64encode(b"a,b\\nx,jo@x.org").decode()
+    >>> embedded_downloads(f'<a href="{link}" download="t.csv">CSV</a>')
+    [('text/csv', 'a,b\\nx,jo@x.org')]
+    """
+    found = []
+    for match in _DOWNLOAD.finditer(html.unescape(page)):
+        mime, _, b64, payload = match.groups()
+        try:
+            raw = base64.b64decode(payload) if b64 else urllib.parse.unquote_to_bytes(payload)
+        except (ValueError, binascii.Error):
+            raise Unscannable(f"an embedded {mime} download cannot be decoded") from None
+        if mime.lower().endswith("sheet"):
+            found.append((mime, spreadsheet_text(raw)))
+        else:
+            found.append((mime, raw.decode("utf-8", errors="replace")))
+    return found
+
+
 def _scan_file(path: Path, view: str, names: Sequence[str]) -> list[Finding]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix == ".html":
-        found = scan_html(text, names=names)
-    elif path.suffix == ".ipynb":
-        found = scan_text(_notebook_text(json.loads(text)), "notebook", names=names)
+    """The gated findings in one staged file (any format the build publishes)."""
+    found: list[Finding] = []
+    if path.suffix == ".pdf":
+        found = scan_text(pdf_text(path.read_bytes()), "PDF text", names=names)
+    elif path.suffix == ".xlsx":
+        found = scan_text(spreadsheet_text(path.read_bytes()), "spreadsheet", names=names)
     else:
-        found = scan_text(text, path.name, names=names)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            found = scan_html(text, names=names)
+            for mime, body in embedded_downloads(text):
+                found += scan_text(body, f"embedded {mime} download", names=names)
+        elif path.suffix == ".ipynb":
+            found = scan_text(_notebook_text(json.loads(text)), "notebook", names=names)
+        else:
+            found = scan_text(text, path.name, names=names)
     return [Finding(f.kind, f.where, f.value, view) for f in found if f.kind in GATED_KINDS]
+
+
+def scrub_published_page(path: Path, names: Sequence[str]) -> list[Finding]:
+    """Scan a page the build writes itself (the index, the output-check record); anything
+    personal found is replaced by its kind in brackets and the page rewritten. Returns the
+    findings (values masked)."""
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    scanner = scan_html if path.suffix == ".html" else scan_text
+    found = [f for f in scanner(text, names=names) if f.kind in GATED_KINDS]
+    if found:
+        log.error(
+            "%s held %d personal-data finding(s) (%s); replaced by their kinds",
+            path.name,
+            len(found),
+            ", ".join(dict.fromkeys(f.kind for f in found)),
+        )
+        cleaned = clean_message(text, Scrubber(""), names) or ""
+        write_text_atomic(path, cleaned)
+    return found
 
 
 def held_back(findings: Sequence[Finding]) -> str | None:
@@ -175,6 +315,13 @@ def held_back(findings: Sequence[Finding]) -> str | None:
     )
 
 
+def _shows_machine_path(path: Path, scrub: Scrubber) -> bool:
+    """Whether a binary file's text (a PDF, printed before the paths were scrubbed) shows the
+    project or staging folder."""
+    text = pdf_text(path.read_bytes())
+    return any(p and p.rstrip("/") + "/" in text for p in (scrub.root, scrub.staging))
+
+
 def prepare_run(
     run: Any, files: Mapping[str, str], workdir: Path, scrub: Scrubber, names: Sequence[str]
 ) -> str | None:
@@ -189,8 +336,17 @@ def prepare_run(
             _rewrite_notebook(path, run, scrub)
         elif path.suffix in (".html", ".csv", ".txt", ".md", ".json"):
             path.write_text(scrub(path.read_text(encoding="utf-8")), encoding="utf-8")
-        if path.suffix in (".html", ".ipynb", ".csv", ".txt", ".md", ".json"):
-            findings += _scan_file(path, view, names)
+        if path.suffix in (".html", ".ipynb", ".csv", ".txt", ".md", ".json", ".pdf", ".xlsx"):
+            try:
+                findings += _scan_file(path, view, names)
+                if path.suffix == ".pdf" and _shows_machine_path(path, scrub):
+                    return "held back: the PDF shows a machine path (it cannot be rewritten)"
+            except Unscannable as exc:  # what cannot be checked is not published
+                return f"held back: {exc}"
+        else:
+            return (
+                f"held back: {_VIEW_WORDS.get(view, view)} is a kind of file the check cannot read"
+            )
     return held_back(findings)
 
 

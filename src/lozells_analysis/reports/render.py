@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 __all__ = ["TAGS", "VIEWS", "external_references", "render_html", "render_views", "view_file"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+_RECORD_PREFIX = "application/vnd.lozells."
 VIEWS = ("research", "briefing")
 TAGS = {
     "remove_cell": "left out of both views",
@@ -79,6 +80,22 @@ def _briefing_notebook(nb: Any) -> Any:
     return nb
 
 
+def _drop_records(nb: Any) -> None:
+    """Remove the hidden records the library leaves for the build (what each published count
+    counts, which disclosure checks ran: ``application/vnd.lozells.*``) from a copy about to
+    be rendered; no reader sees them."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                out
+                for out in cell.outputs
+                if not (
+                    out.get("data")
+                    and all(str(k).startswith(_RECORD_PREFIX) for k in out.get("data", {}))
+                )
+            ]
+
+
 def render_html(
     nb: Any, view: str, *, title: str, header: str = "", footer: str = "", preface: str = ""
 ) -> str:
@@ -97,6 +114,7 @@ def render_html(
         nb = _briefing_notebook(nb)
     else:
         nb = copy.deepcopy(nb)
+    _drop_records(nb)
     nb.metadata["title"] = title
     config = Config()
     config.TagRemovePreprocessor.enabled = True

@@ -62,6 +62,11 @@ class RunRecord:
     parameters: dict[str, Any] = field(default_factory=dict)
     title: str | None = None
     audience: str | None = None
+    # every count of respondents the published report shows, with what it counts (for the
+    # differencing check, reports/differencing.py)
+    counts: list[dict] = field(default_factory=list)
+    # the disclosure checks of the last attempt (for reports/output-check.json)
+    checks: dict[str, Any] = field(default_factory=dict)
 
 
 def _is_int(value: Any) -> bool:
@@ -111,6 +116,12 @@ def _check_record(name: str, rec: Any) -> list[str]:
         for p in published.values()
     ):
         problems.append(f"{where}.published must map views to {{sha256, bytes, mtime_ns}}")
+    if not isinstance(rec.get("counts", []), list) or not all(
+        isinstance(c, dict) for c in rec.get("counts", [])
+    ):
+        problems.append(f"{where}.counts must be a list of objects")
+    if not isinstance(rec.get("checks", {}), dict):
+        problems.append(f"{where}.checks must be an object")
     reads = rec.get("reads", [])
     if not isinstance(reads, list) or not all(
         isinstance(r, dict)

@@ -13,10 +13,16 @@ them (the tables of :mod:`lozells_analysis.present`, the quotes of
   the next smallest is suppressed too).
 * :func:`round_counts` — counts to the nearest 5 (halves away from zero).
 * :func:`flag_reliability` — "interpret with caution" when the effective sample size is
-  under 30 or the interval is wider than 20 percentage points.
+  under 30 or the interval is wider than 20 percentage points (in
+  :mod:`~lozells_analysis.stats.reliability`, re-exported here).
 * :data:`PERSONAL_DATA` — the patterns of personal data (respondent ids, emails, UK phone
   numbers, UK postcodes); :func:`redact` removes them and names from a quote;
   :func:`load_redaction_list` reads the names that must never be published.
+* :func:`name_like_pairs` and :func:`hold_back_quotes` — a quote with a capitalised pair that
+  is no place or organisation the project knows (:func:`known_names`) is held back.
+
+How counts of respondents are shown (suppressed, rounded in briefings) and registered for the
+build: :mod:`lozells_analysis.stats.published`.
 """
 
 from __future__ import annotations
@@ -34,11 +40,17 @@ import pandas as pd
 
 from lozells_analysis import paths as project_paths
 from lozells_analysis.exceptions import ParameterError
+from lozells_analysis.stats.records import CHECK_MIME, record
+from lozells_analysis.stats.reliability import flag_reliability as flag_reliability
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MIN_N",
+    "KNOWN_PLACES_AND_ORGANISATIONS",
+    "hold_back_quotes",
+    "known_names",
+    "name_like_pairs",
     "EMAIL",
     "PERSONAL_DATA",
     "PHONE",
@@ -165,7 +177,31 @@ def suppress(
     )
     if hide.any():
         log.info("suppressed %d of %d rows (%d secondary)", hide.sum(), len(out), secondary.sum())
+    _note_suppression(len(out), primary, secondary, min_n, secondary_by, secondary_across)
     return out
+
+
+def _note_suppression(
+    rows: int,
+    primary: npt.NDArray[np.bool_],
+    secondary: npt.NDArray[np.bool_],
+    min_n: int,
+    by: object,
+    across: object,
+) -> None:
+    """Record, for the build's output check, what :func:`suppress` hid (numbers only)."""
+    directions = [d for d, key in (("rows", by), ("columns", across)) if key is not None]
+    record(
+        CHECK_MIME,
+        {
+            "check": "suppression",
+            "rows": rows,
+            "primary": int(primary.sum()),
+            "secondary": int(secondary.sum()),
+            "min_n": int(min_n),
+            "directions": directions,
+        },
+    )
 
 
 def _slices(table: pd.DataFrame, by: str | Sequence[str]) -> list[npt.NDArray[np.intp]]:
@@ -224,49 +260,6 @@ def round_counts(values: Any, base: int = 5) -> Any:
         return out.astype("int64") if not out.isna().any() else out
     arr = np.asarray(values, dtype=float)
     return np.sign(arr) * np.floor(np.abs(arr) / base + 0.5) * base
-
-
-def flag_reliability(
-    table: pd.DataFrame,
-    min_n_eff: float = 30,
-    max_width: float = 0.20,
-    n_eff_col: str = "n_eff",
-) -> pd.DataFrame:
-    """Add ``interpret_with_caution`` (bool) and ``reliability_note`` to an estimates table.
-
-    A row is flagged when its effective sample size is under ``min_n_eff`` (30) or its
-    interval ``upper_ci - lower_ci`` is wider than ``max_width`` (0.20 = 20 percentage
-    points for proportions). Suppressed rows (NaN estimate) are not flagged.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"estimate": [0.5, 0.5, 0.5], "lower_ci": [0.45, 0.35, 0.46],
-    ...                   "upper_ci": [0.55, 0.65, 0.54], "n_eff": [400, 400, 20]})
-    >>> out = flag_reliability(t)
-    >>> out["interpret_with_caution"].tolist()
-    [False, True, True]
-    >>> out["reliability_note"].tolist()
-    ['', 'interval wider than 20 points', 'effective sample size under 30']
-    """
-    for c in ("lower_ci", "upper_ci", n_eff_col):
-        if c not in table.columns:
-            raise ParameterError(f"flag_reliability needs column {c!r}.")
-    out = table.copy()
-    n_eff = out[n_eff_col].to_numpy(dtype=float, na_value=np.nan)
-    width = (out["upper_ci"] - out["lower_ci"]).to_numpy(dtype=float, na_value=np.nan)
-    small = n_eff < min_n_eff
-    wide = width > max_width + 1e-12
-    notes = []
-    for s, w in zip(small, wide, strict=True):
-        parts = []
-        if s:
-            parts.append(f"effective sample size under {min_n_eff:g}")
-        if w:
-            parts.append(f"interval wider than {max_width * 100:g} points")
-        notes.append("; ".join(parts))
-    out["interpret_with_caution"] = small | wide
-    out["reliability_note"] = notes
-    return out
 
 
 # --- personal data ------------------------------------------------------------------------------
@@ -361,64 +354,15 @@ _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sister|Father|Auntie|Uncle|Rev
 _NAME_WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
 _NAME = rf"(?:{_TITLE}\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}"
 # Words that start a sentence or name an institution, never a person on their own.
-_NOT_NAMES = {
-    "I",
-    "The",
-    "They",
-    "She",
-    "He",
-    "We",
-    "You",
-    "It",
-    "My",
-    "Our",
-    "Your",
-    "Their",
-    "His",
-    "Her",
-    "This",
-    "That",
-    "There",
-    "Then",
-    "Everyone",
-    "Nobody",
-    "Someone",
-    "Somebody",
-    "People",
-    "Nobody's",
-    "And",
-    "But",
-    "So",
-    "If",
-    "When",
-    "Mum",
-    "Dad",
-    "Council",
-    "NHS",
-    "Doctor",
-    "Nurse",
-    "GP",
-    "Hospital",
-    "Surgery",
-    "Reception",
-    "Receptionist",
-    "Staff",
-    "Everybody",
-    "Anyone",
-    "Anybody",
-    "One",
-    "Some",
-    "Another",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Yesterday",
-    "Today",
-}
+_NOT_NAMES = frozenset(
+    """
+    I The They She He We You It My Our Your Their His Her This That There Then Everyone
+    Nobody Someone Somebody People Nobody's And But So If When Mum Dad Council NHS
+    Doctor Nurse GP Hospital Surgery Reception Receptionist Staff Everybody Anyone
+    Anybody One Some Another Monday Tuesday Wednesday Thursday Friday Saturday Sunday
+    Yesterday Today
+    """.split()
+)
 _CUE_BEFORE = re.compile(
     r"(?i:\b(my name is|my name's|i am called|i'm called|call me|this is|ask|tell|speak to|"
     r"talk to|contact|ring|phone|email|message|neighbour|friend|"
@@ -545,3 +489,96 @@ def load_redaction_list(paths: Iterable[str | Path] | None = None) -> list[str]:
             if name:
                 names[name] = None
     return list(names)
+
+
+# --- quotes held back for review ----------------------------------------------------------------
+#: Places and organisations the project's quotes may name, beyond the codebook's
+#: neighbourhoods, places and nations: capitalised pairs among these are not taken for names.
+KNOWN_PLACES_AND_ORGANISATIONS = tuple(
+    name.strip()
+    for name in """
+    Lozells | Birmingham | East Birmingham | West Birmingham | Aston
+    Aston University | Together We Can | Firs and Bromford | Firs | Bromford
+    Local Conversations | Local Conversation | People's Health Trust | NHS | NHS England
+    NHS App | City Hospital | Heartlands Hospital | Good Hope | Health Commission
+    Lozells Health Commission | Citizens Advice | Job Centre | Jobcentre Plus | Universal Credit
+    A&E | England | Scotland | Wales | United Kingdom
+    Great Britain
+    """.replace("\n", "|").split("|")
+    if name.strip()
+)
+_CAPITALISED = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
+_PAIR = re.compile(rf"(?<![\w'’]){_CAPITALISED}(?:\s+{_CAPITALISED})+(?![\w'’])")
+
+
+def known_names(codebook: Any = None) -> list[str]:
+    """Places and organisations a quote may name: :data:`KNOWN_PLACES_AND_ORGANISATIONS`
+    and the codebook's neighbourhoods, their places and the nations."""
+    if codebook is None:
+        from lozells_analysis.data.codebook import load_codebook
+
+        codebook = load_codebook()
+    names = list(KNOWN_PLACES_AND_ORGANISATIONS)
+    for hood in codebook.neighbourhoods.values():
+        names += [hood.name, hood.place]
+    names += list(codebook.nations)
+    return list(dict.fromkeys(names))
+
+
+def name_like_pairs(text: object, known: Iterable[str] = ()) -> list[str]:
+    """Capitalised name-like pairs in ``text`` ("Mary Smith") that are not places or
+    organisations in ``known`` and do not start with a sentence word ("The", "When", ...).
+
+    Examples
+    --------
+    >>> name_like_pairs("Mary Smith at Together We Can said so.", ["Together We Can"])
+    ['Mary Smith']
+    >>> name_like_pairs("The surgery in East Birmingham. When Monday came.", ["East Birmingham"])
+    []
+    """
+    if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
+        return []
+    s = normalise(str(text))
+    for name in sorted(known, key=len, reverse=True):  # longest first: "NHS England"
+        s = name_pattern(normalise(name)).sub(" ", s)
+    found = []
+    for match in _PAIR.finditer(s):
+        words = match.group(0).split()
+        while words and (words[0] in _NOT_NAMES or words[0] in _SENTENCE_WORDS):
+            words = words[1:]
+        if len(words) >= 2:
+            found.append(" ".join(words))
+    return found
+
+
+# Words that start a sentence, never the first word of a name.
+_SENTENCE_WORDS = frozenset(
+    """
+    A An At In On To For From With Without After Before Because Since Once Every Each
+    Why What Where Who How Yes No Not Now Last Next Even Just Also Most Many Lots Please
+    Thank Thanks Sorry Dear Hello Hi Well Maybe Sometimes Often Never Always
+    """.split()
+)
+
+
+def hold_back_quotes(
+    quotes: pd.DataFrame, column: str = "quote", known: Iterable[str] | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Quotes without :func:`name_like_pairs` (they may name a person), and how many were
+    held back for review (the output-check record shows the number, never the quote).
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"quote": ["Mary Smith helped.", "Lozells is home."]})
+    >>> kept, held = hold_back_quotes(q, known=["Lozells"])
+    >>> kept["quote"].tolist(), held
+    (['Lozells is home.'], 1)
+    """
+    names = known_names() if known is None else list(known)
+    flagged = quotes[column].map(lambda text: bool(name_like_pairs(text, names)))
+    kept = quotes.loc[~flagged.astype(bool)].reset_index(drop=True)
+    kept.attrs = dict(quotes.attrs)
+    held = int(flagged.sum())
+    if held:
+        log.info("held back %d quote(s) with name-like words for review", held)
+    return kept, held

@@ -25,7 +25,8 @@ import pandas as pd
 
 from lozells_analysis.data.qualitative import Code, CodingFrame, load_coding_frame
 from lozells_analysis.exceptions import ParameterError, SurveyDataError
-from lozells_analysis.stats.disclosure import is_small, redact
+from lozells_analysis.stats.disclosure import hold_back_quotes, is_small, redact
+from lozells_analysis.stats.records import CHECK_MIME, record
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +285,10 @@ def quotes(
     """Up to ``n`` illustrative quotes for ``code``, redacted, distinct, reproducibly chosen.
 
     Quotes that redaction had to change are preferred last, so the illustration reads
-    naturally; any that are shown are shown redacted. ``context`` names columns to keep
+    naturally; any that are shown are shown redacted. A quote that still holds a capitalised
+    name-like pair that is not a place or organisation the project knows ("Mary Smith") is
+    held back for review (:func:`~lozells_analysis.stats.disclosure.hold_back_quotes`); how
+    many were is in ``attrs["held_back"]``. ``context`` names columns to keep
     beside each quote (e.g. ``("ward", "participant_group")``); the excerpt id is not shown.
 
     Examples
@@ -306,6 +310,9 @@ def quotes(
     sub["quote"] = sub["text"].map(redact)
     sub["_changed"] = sub["quote"] != sub["text"].fillna("").astype(str)
     sub = sub[sub["quote"].str.strip() != ""].drop_duplicates(subset="quote")
+    # a quote still holding a name-like pair that is no known place or organisation is held
+    # back for review, never published (stats.disclosure.hold_back_quotes)
+    sub, held = hold_back_quotes(sub.reset_index(drop=True))
     rng = np.random.default_rng(seed)
     sub["_order"] = rng.permutation(len(sub))
     sub = sub.sort_values(["_changed", "_order"]).head(n)
@@ -314,4 +321,14 @@ def quotes(
         if not pd.api.types.is_numeric_dtype(out[column]):
             out[column] = out[column].map(redact)
     out.insert(0, "code", frame[code].label)
+    out.attrs["held_back"] = held
+    record(
+        CHECK_MIME,
+        {
+            "check": "quotes",
+            "what": f"quotes: {frame[code].label}",
+            "shown": len(out),
+            "held_back": held,
+        },
+    )
     return out

@@ -1,0 +1,141 @@
+"""What a report publishes: the rules for counts of respondents, and the records it leaves.
+
+A count of respondents shown anywhere (a selection total, a table's ``n`` column) follows the
+small-cell rule of :mod:`lozells_analysis.stats.disclosure`: below the floor it is suppressed;
+in a briefing pack it is also rounded (ONS practice). The build tells the kernel which rules
+apply through the environment (:data:`AUDIENCE_ENV`, :data:`MIN_N_ENV`, :data:`ROUNDING_ENV`),
+so a notebook passes nothing; outside a build the rules are the research defaults (floor 10,
+exact counts).
+
+:func:`record_count` registers each published count with what it counts, as a hidden record
+in the executed notebook (:mod:`lozells_analysis.stats.records`), for the build's
+differencing check (``reports/differencing.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lozells_analysis.stats.disclosure import DEFAULT_MIN_N, is_small, round_counts
+from lozells_analysis.stats.records import COUNT_MIME, record
+
+__all__ = [
+    "AUDIENCE_ENV",
+    "DEFAULT_COUNT_ROUNDING",
+    "MIN_N_ENV",
+    "ROUNDING_ENV",
+    "CountRules",
+    "ShownCount",
+    "record_count",
+]
+
+#: Default base a briefing pack rounds counts of respondents to (``[tool.lozells]
+#: count_rounding``).
+DEFAULT_COUNT_ROUNDING = 5
+AUDIENCE_ENV = "LOZELLS_AUDIENCE"
+MIN_N_ENV = "LOZELLS_MIN_N_FLOOR"
+ROUNDING_ENV = "LOZELLS_COUNT_ROUNDING"
+
+
+@dataclass(frozen=True)
+class CountRules:
+    """How a count of respondents may be shown: the floor below which it is suppressed, and
+    the base it is rounded to (``None``: shown exactly; research reports).
+
+    Examples
+    --------
+    >>> CountRules(min_n=10, rounding=5).shown(157)
+    ShownCount(value=155, suppressed=False, rounded=True)
+    >>> CountRules(min_n=10).shown(3)
+    ShownCount(value=None, suppressed=True, rounded=False)
+    """
+
+    min_n: int = DEFAULT_MIN_N
+    rounding: int | None = None
+    audience: str = "research"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> CountRules:
+        """The rules the build set for this run (see the module's comment); defaults outside
+        a build. A briefing pack rounds to ``LOZELLS_COUNT_ROUNDING`` (default 5).
+
+        Examples
+        --------
+        >>> CountRules.from_environment({"LOZELLS_AUDIENCE": "briefing",
+        ...                              "LOZELLS_MIN_N_FLOOR": "20"})
+        CountRules(min_n=20, rounding=5, audience='briefing')
+        >>> CountRules.from_environment({})
+        CountRules(min_n=10, rounding=None, audience='research')
+        """
+        env = os.environ if environ is None else environ
+        audience = env.get(AUDIENCE_ENV, "research") or "research"
+        floor = _positive(env.get(MIN_N_ENV), DEFAULT_MIN_N)
+        base = _positive(env.get(ROUNDING_ENV), DEFAULT_COUNT_ROUNDING)
+        return cls(floor, base if audience == "briefing" else None, audience)
+
+    def with_min_n(self, min_n: int | None) -> CountRules:
+        """These rules with a notebook's ``min_n`` (never below the floor)."""
+        if min_n is None or min_n <= self.min_n:
+            return self
+        return CountRules(int(min_n), self.rounding, self.audience)
+
+    def shown(self, n: float | None) -> ShownCount:
+        """The count as it may be published."""
+        if n is None or (isinstance(n, float) and np.isnan(n)) or n is pd.NA:
+            return ShownCount(None, True, False)
+        if is_small(float(n), self.min_n):
+            return ShownCount(None, True, False)
+        if self.rounding and self.rounding > 1:
+            return ShownCount(int(round_counts(float(n), self.rounding)), False, True)
+        return ShownCount(int(n), False, False)
+
+
+@dataclass(frozen=True)
+class ShownCount:
+    """A count as published: ``value`` (None when suppressed), and whether it was rounded."""
+
+    value: int | None
+    suppressed: bool
+    rounded: bool
+
+
+def _positive(text: str | None, default: int) -> int:
+    try:
+        value = int(str(text))
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
+def record_count(
+    shown: ShownCount,
+    noun: str,
+    *,
+    area: str | None,
+    waves: Sequence[int] | None,
+    filters: Mapping[str, Any] | None = None,
+    rules: CountRules | None = None,
+) -> dict[str, Any]:
+    """Register a published count with what it counts (area, waves, filters, what is
+    counted): the build checks no two published counts of one build give a small count away
+    by subtraction (``reports/differencing.py``). Returns the record. The record carries only
+    what is published (the shown value, ``None`` when suppressed)."""
+    rules = rules or CountRules.from_environment()
+    payload: dict[str, Any] = {
+        "noun": noun,
+        "area": area,
+        "waves": sorted(int(w) for w in waves) if waves is not None else None,
+        "filters": {str(k): v for k, v in sorted((filters or {}).items())},
+        "value": shown.value,
+        "suppressed": shown.suppressed,
+        "rounding": rules.rounding if shown.rounded else None,
+        "min_n": rules.min_n,
+    }
+    record(COUNT_MIME, payload)
+    return payload

@@ -1,0 +1,160 @@
+"""The publish gate reads every kind of file a run publishes: PDF text, .xlsx spreadsheets,
+CSV files and CSV downloads embedded in the HTML as ``data:`` links, and the index
+(issue 13). Planted personal data in any of them holds the run back."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from lozells_analysis.reports.gate import (
+    Scrubber,
+    embedded_downloads,
+    pdf_text,
+    prepare_run,
+    scrub_published_page,
+    spreadsheet_text,
+)
+
+RUN = types.SimpleNamespace(notebook_display="notebooks/x.ipynb", parameters={})
+CLEAN_HTML = "<html><body><p>Based on 1,204 responses.</p></body></html>"
+
+
+def _gate(tmp_path: Path, files: dict[str, tuple[str, bytes]]) -> str | None:
+    staged = {}
+    for view, (name, data) in files.items():
+        (tmp_path / name).write_bytes(data)
+        staged[view] = name
+    return prepare_run(RUN, staged, tmp_path, Scrubber(str(tmp_path)), ["Amira Khatun"])
+
+
+def _csv_link(text: str, mime: str = "text/csv") -> str:
+    data = base64.b64encode(text.encode()).decode()
+    return f'<a href="data:{mime};base64,{data}" download="table.csv">Download the data</a>'
+
+
+def _workbook(*rows: tuple) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Responses"
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_clean_run_passes(tmp_path):
+    page = CLEAN_HTML.replace("</p>", "</p>" + _csv_link("area,n\nLozells,40\n"))
+    assert _gate(tmp_path, {"briefing": ("r.briefing.html", page.encode())}) is None
+
+
+def test_a_csv_download_embedded_in_the_html_is_decoded_and_scanned(tmp_path):
+    page = CLEAN_HTML.replace("</p>", "</p>" + _csv_link("area,contact\nLozells,0121/496/0123\n"))
+    reason = _gate(tmp_path, {"briefing": ("r.briefing.html", page.encode())})
+    assert reason == "held back: 1 personal-data finding (phone) in the briefing view"
+
+
+def test_an_embedded_spreadsheet_and_a_url_encoded_csv_are_decoded():
+    book = base64.b64encode(_workbook(("name",), ("Amira Khatun",))).decode()
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    page = (
+        f'<a href="data:{mime};base64,{book}">xlsx</a>'
+        '<a href="data:text/csv;charset=utf-8,a%2Cb%0Ajo%40example.org">csv</a>'
+    )
+    found = embedded_downloads(page)
+    assert [kind for kind, _ in found] == [mime, "text/csv"]
+    assert "Amira Khatun" in found[0][1] and "jo@example.org" in found[1][1]
+
+
+def test_a_csv_file_in_the_staging_folder_is_scanned(tmp_path):
+    reason = _gate(tmp_path, {"csv": ("r.csv", "area,pc\nLozells,B19\u00a04AB\n".encode())})
+    assert reason == "held back: 1 personal-data finding (postcode) in the CSV download"
+
+
+def test_a_spreadsheet_is_scanned_cell_by_cell_and_its_properties(tmp_path):
+    reason = _gate(
+        tmp_path,
+        {"xlsx": ("r.xlsx", _workbook(("area", "n"), ("Lozells", 40), ("jo\uff20x.org", 1)))},
+    )
+    assert reason is not None and "email" in reason and "spreadsheet" in reason
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(_workbook(("area",), ("Lozells",))))
+    book.properties.creator = "Amira Khatun"
+    out = io.BytesIO()
+    book.save(out)
+    assert "Amira Khatun" in spreadsheet_text(out.getvalue())
+    assert _gate(tmp_path, {"xlsx": ("s.xlsx", out.getvalue())}) is not None
+
+
+def test_a_pdf_that_cannot_be_read_is_held_back(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pypdf", None)  # as if pypdf were not installed
+    reason = _gate(tmp_path, {"pdf": ("r.pdf", b"%PDF-1.4 not really")})
+    assert reason == "held back: the PDF cannot be checked: pypdf is not installed"
+
+
+def test_pdf_text_is_scanned(tmp_path):
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is a dependency: install the lock")
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Author": "Amira Khatun"})
+    out = io.BytesIO()
+    writer.write(out)
+    assert "Amira Khatun" in pdf_text(out.getvalue())
+    reason = _gate(tmp_path, {"pdf": ("r.pdf", out.getvalue())})
+    assert reason == "held back: 1 personal-data finding (name) in the PDF"
+
+
+def test_a_file_the_gate_cannot_read_is_held_back(tmp_path):
+    reason = _gate(tmp_path, {"archive": ("r.zip", b"PK\x03\x04")})
+    assert reason is not None and "cannot read" in reason
+
+
+def test_a_csv_download_in_a_notebook_output_is_scanned(tmp_path):
+    nb = {
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "data": {"text/html": _csv_link("a\nLC0001234\n")},
+                    }
+                ],
+            }
+        ],
+    }
+    reason = _gate(tmp_path, {"notebook": ("r.ipynb", json.dumps(nb).encode())})
+    assert reason is not None and "respondent-id" in reason
+
+
+def test_the_index_is_scanned_and_cleaned(tmp_path):
+    index = tmp_path / "index.html"
+    index.write_text("<p>failed: ring 0121/496/0123 or Amira Khatun</p>", encoding="utf-8")
+    found = scrub_published_page(index, ["Amira Khatun"])
+    assert {f.kind for f in found} == {"phone", "name"}
+    text = index.read_text(encoding="utf-8")
+    assert "0121" not in text and "Amira" not in text and "[phone]" in text
+    assert scrub_published_page(index, ["Amira Khatun"]) == []
+
+
+def test_a_pdf_showing_a_machine_path_is_held_back(tmp_path):
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is a dependency: install the lock")
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Title": f"read {tmp_path}/data/survey.csv"})
+    out = io.BytesIO()
+    writer.write(out)
+    reason = _gate(tmp_path, {"pdf": ("r.pdf", out.getvalue())})
+    assert reason == "held back: the PDF shows a machine path (it cannot be rewritten)"
