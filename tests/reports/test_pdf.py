@@ -122,12 +122,12 @@ reports:
 
 def test_without_chromium_the_default_build_warns_and_pdf_insists(monkeypatch, caplog):
     from lozells_analysis.exceptions import BuildError
-    from lozells_analysis.reports.build import _want_pdf
+    from lozells_analysis.reports.downloads import want_pdf
 
     monkeypatch.setenv("PATH", "/nonexistent")
     runs = [type("Run", (), {"audience": "briefing", "pdf": True})()]
-    assert _want_pdf(None, runs) is False
+    assert want_pdf(None, runs) is False
     assert "without the briefing packs' PDFs" in caplog.text
     with pytest.raises(BuildError, match="make browser"):
-        _want_pdf(True, runs)
-    assert _want_pdf(False, runs) is False
+        want_pdf(True, runs)
+    assert want_pdf(False, runs) is False

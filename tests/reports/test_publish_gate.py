@@ -215,7 +215,9 @@ def test_no_machine_path_under_reports(tmp_path_factory):
             assert path not in text, (name, path)
     header = texts["far.research.html"]
     assert 'data_path = "export.csv"' in header
-    assert 'data_path = "inside.csv"' in texts["near.briefing.html"]
+    # a briefing view shows no parameters at all (#14); its research view shows them relative
+    assert "data_path" not in texts["near.briefing.html"]
+    assert 'data_path = "inside.csv"' in texts["near.research.html"]
     nb = json.loads(texts["near.ipynb"])
     assert nb["metadata"]["papermill"]["input_path"] == "notebooks/print.ipynb"
     assert nb["metadata"]["papermill"]["output_path"] == "near.ipynb"

@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from lozells_analysis.exceptions import BuildEnvironmentError, BuildError, CatalogueError
+from lozells_analysis.exceptions import BuildEnvironmentError, CatalogueError
 from lozells_analysis.reports import distributed, publish
 from lozells_analysis.reports.buildlog import build_log
 from lozells_analysis.reports.catalogue import ReportRun
@@ -108,7 +108,7 @@ def _run_one(
     reason: str,
 ) -> Any:
     """Execute and render one run into ``workdir`` (locally or on the cluster), then its PDF."""
-    from lozells_analysis.reports.execute import execute_run, one_line
+    from lozells_analysis.reports.execute import execute_run
 
     log.info("start       %s (%s)", run.name, reason)
     if client is not None:
@@ -116,27 +116,9 @@ def _run_one(
     else:
         result = execute_run(job, workdir, cancelled=cancelled)
     if result.ok and not cancelled.is_set():
-        from lozells_analysis.reports.spreadsheet import add_spreadsheet
+        from lozells_analysis.reports.downloads import add_downloads
 
-        try:  # before the PDF, which then carries the link too
-            add_spreadsheet(workdir, run.name, run.title, result.files, audience=run.audience)
-        except Exception as exc:  # noqa: BLE001 - a spreadsheet failure fails the run
-            result.ok = False
-            result.error = one_line(f"the spreadsheet could not be written: {exc}")
-            with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
-                out.write(f"\nspreadsheet: {type(exc).__name__}: {exc}\n")
-    if result.ok and pdf and run.audience == "briefing" and run.pdf and not cancelled.is_set():
-        from lozells_analysis.reports.pdf import html_to_pdf
-
-        pdf_name = f"{run.name}.pdf"
-        try:
-            html_to_pdf(workdir / result.files["briefing"], workdir / pdf_name)
-            result.files["pdf"] = pdf_name
-        except BuildError as exc:
-            result.ok = False
-            result.error = one_line(str(exc))
-            with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
-                out.write(f"\nPDF: {exc}\n")
+        add_downloads(run, result, workdir, pdf=pdf, cancelled=cancelled)
     return result
 
 
@@ -241,26 +223,6 @@ def build(project: Project, options: BuildOptions | None = None) -> BuildSummary
     return summary
 
 
-def _want_pdf(asked: bool | None, runs: Sequence[ReportRun]) -> bool:
-    """Whether this build prints briefing packs to PDF: ``asked`` True (``--pdf``) needs
-    Chromium and fails before anything runs without it; None (the command line's default)
-    prints them when Chromium is installed and warns when it is not; False never does."""
-    if asked is False or not any(r.audience == "briefing" and r.pdf for r in runs):
-        return False
-    from lozells_analysis.reports.pdf import find_chromium
-
-    try:
-        find_chromium()  # fail before running anything, saying `make browser`
-    except BuildError:
-        if asked:
-            raise
-        log.warning(
-            "no Chromium: building without the briefing packs' PDFs (`make browser` installs it)"
-        )
-        return False
-    return True
-
-
 def _build_locked(
     project: Project, options: BuildOptions, build_id: str, summary: BuildSummary
 ) -> None:
@@ -270,7 +232,9 @@ def _build_locked(
     state = BuildState.load(project.state_file, move_aside=True)
     if project.staging.exists():  # left by an interrupted build; we hold the lock
         shutil.rmtree(project.staging, ignore_errors=True)
-    pdf = _want_pdf(options.pdf, runs)
+    from lozells_analysis.reports.downloads import want_pdf
+
+    pdf = want_pdf(options.pdf, runs)
     decisions = plan(project, runs, state, force=options.force, pdf=pdf)
     todo = [run for run in runs if decisions[run.name][0] is not None]
     for run in runs:
