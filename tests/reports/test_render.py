@@ -147,3 +147,29 @@ def test_views_file_names():
 
     assert view_file("pack-lozells", "research") == "pack-lozells.research.html"
     assert Path(view_file("a", "briefing")).suffix == ".html"
+
+
+def test_research_details_are_in_the_research_view_only():
+    """p-values and settings marked for researchers (``headlines.research_detail``) show in
+    the research view and are left out of the briefing view, in outputs and in markdown."""
+    from lozells_analysis.present.headlines import Headline, as_html
+
+    headline = Headline(
+        "Trust: no clear rise or fall.", "trend:trust", 0.5, 0.4, 0.6, detail="p = 0.72"
+    )
+    nb = new_notebook()
+    nb.cells = [
+        new_markdown_cell(
+            "# T\n\nToo few respondents"
+            '<span class="lozells-research"> (fewer than <code>min_n</code>)</span> are hidden.'
+        ),
+        new_code_cell(
+            "h()",
+            outputs=[new_output("display_data", data={"text/html": str(as_html([headline]))})],
+        ),
+    ]
+    research = render_html(nb, "research", title="T")
+    briefing = render_html(nb, "briefing", title="T")
+    assert "p = 0.72" in research and "min_n" in research
+    assert "p = 0.72" not in briefing and "min_n" not in briefing
+    assert "Trust: no clear rise or fall." in briefing and "are hidden." in briefing

@@ -59,6 +59,7 @@ class Headline:
     upper_ci: float | None = None
     kind: str = "percent"
     comparators: tuple = field(default_factory=tuple)  # (name, value, category)
+    detail: str = ""  # technical detail (a p-value) for researchers: not in the briefing view
 
 
 def _value(v: float, kind: str) -> str:
@@ -235,14 +236,13 @@ def from_trend(by_wave: pd.DataFrame, trend: pd.DataFrame, waves_text: str) -> l
             continue
         first, last = rows.iloc[0], rows.iloc[-1]
         if t["direction"] == "no significant trend":
-            verdict = (
-                f"no clear rise or fall over {waves_text} (p = {format_number(t['p_value'], 2)})"
-            )
+            verdict = f"no clear rise or fall over {waves_text}"
+            detail = f"p = {format_number(t['p_value'], 2)}"
         else:
             verdict = (
-                f"a clear {'rise' if t['direction'] == 'increasing' else 'fall'} over "
-                f"{waves_text} (p = {format_number(t['p_value'], 3)})"
+                f"a clear {'rise' if t['direction'] == 'increasing' else 'fall'} over {waves_text}"
             )
+            detail = f"p = {format_number(t['p_value'], 3)}"
         a = format_interval(first["estimate"], first["lower_ci"], first["upper_ci"])
         b = format_interval(last["estimate"], last["lower_ci"], last["upper_ci"])
         text = (
@@ -256,6 +256,7 @@ def from_trend(by_wave: pd.DataFrame, trend: pd.DataFrame, waves_text: str) -> l
                 float(last["estimate"]),
                 float(last["lower_ci"]),
                 float(last["upper_ci"]),
+                detail=detail,
             )
         )
     return out
@@ -275,9 +276,28 @@ def as_html(headlines: Sequence[Headline] | Sequence[str], intro: str = "") -> H
                 f' data-estimate="{h.estimate!r}" data-lower="{h.lower_ci!r}" '
                 f'data-upper="{h.upper_ci!r}" data-kind="{h.kind}"'
             )
-        items.append(f'<li class="lozells-headline"{attrs}>{html.escape(h.text)}</li>')
+        text = html.escape(h.text)
+        if h.detail:
+            text = text.removesuffix(".") + research_detail(h.detail) + "."
+        items.append(f'<li class="lozells-headline"{attrs}>{text}</li>')
     lead = f"<p>{html.escape(intro)}</p>" if intro else ""
     return Html(f'{lead}<ul class="lozells-headlines">{"".join(items)}</ul>')
+
+
+#: The class of technical details (p-values, settings) that the briefing view leaves out.
+RESEARCH_CLASS = "lozells-research"
+
+
+def research_detail(text: str) -> str:
+    """`` (text)`` escaped, marked as a detail for researchers: the research view shows it,
+    the briefing view (for readers who do not need p-values) leaves it out.
+
+    Examples
+    --------
+    >>> research_detail("p = 0.72")
+    '<span class="lozells-research"> (p = 0.72)</span>'
+    """
+    return f'<span class="{RESEARCH_CLASS}"> ({html.escape(text)})</span>'
 
 
 def paragraph(text: str) -> Html:

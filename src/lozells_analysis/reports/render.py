@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,14 +71,30 @@ def _briefing_notebook(nb: Any) -> Any:
             continue
         if cell.cell_type == "code":
             cell.outputs = [
-                out
+                _without_research_details(out)
                 for out in cell.outputs
                 if out.get("output_type") != "error"
                 and not (out.get("output_type") == "stream" and out.get("name") == "stderr")
             ]
+        else:
+            cell.source = _RESEARCH_SPAN.sub("", cell.source)
         kept.append(cell)
     nb.cells = kept
     return nb
+
+
+#: A technical detail marked for researchers (``headlines.research_detail``); no nesting.
+_RESEARCH_SPAN = re.compile(r'<span class="lozells-research">.*?</span>', re.S)
+
+
+def _without_research_details(out: Any) -> Any:
+    """An output whose HTML has no ``lozells-research`` details (p-values and the like)."""
+    data = out.get("data") or {}
+    if "text/html" in data:
+        value = data["text/html"]
+        text = "".join(value) if isinstance(value, list) else str(value)
+        data["text/html"] = _RESEARCH_SPAN.sub("", text)
+    return out
 
 
 def _drop_records(nb: Any) -> None:
