@@ -96,6 +96,19 @@ def test_a_spreadsheet_is_scanned_cell_by_cell_and_its_properties(tmp_path):
     assert _gate(tmp_path, {"xlsx": ("s.xlsx", out.getvalue())}) is not None
 
 
+def test_a_matrix_of_small_counts_and_long_fractions_is_not_a_phone_number(tmp_path):
+    """A co-occurrence table (rows of 0s and 1s) and shares stored in full precision read as
+    numbers, cell by cell; a phone number typed into a cell is found."""
+    matrix = [("Waiting times", 0, 0, 1, 0, 2, 1, 0, 0, 0, 0), ("Trust", 0.21333333333333335, 1)]
+    assert (
+        _gate(tmp_path, {"xlsx": ("m.xlsx", _workbook(("code",) + ("n",) * 10, *matrix))}) is None
+    )
+    for phone in ("07700 900123", "+44 7700 900123"):
+        book = _workbook(("code", "note"), ("Waiting times", phone))
+        reason = _gate(tmp_path, {"xlsx": ("p.xlsx", book)})
+        assert reason is not None and "phone" in reason, phone
+
+
 def test_a_pdf_that_cannot_be_read_is_held_back(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pypdf", None)  # as if pypdf were not installed
     reason = _gate(tmp_path, {"pdf": ("r.pdf", b"%PDF-1.4 not really")})

@@ -216,9 +216,28 @@ def spreadsheet_text(data: bytes) -> str:
     for sheet in book.worksheets:
         parts.append(sheet.title)
         for row in sheet.iter_rows(values_only=True):
-            parts.append("\t".join("" if v is None else str(v) for v in row))
+            # " | " between cells, as the HTML scan reads each cell on its own: a row of small
+            # counts ("0 0 1 0 2 1 0 0 0 0") is not one long phone number
+            parts.append(" | ".join(_cell_text(v) for v in row))
     book.close()
     return "\n".join(parts)
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the scan reads it: a fraction to 6 significant digits (``0.21333333333333335``
+    is a share, and its 17 digits would otherwise read as a phone number), a whole number in
+    full, text as it is.
+
+    Examples
+    --------
+    >>> _cell_text(0.21333333333333335), _cell_text(7700900123.0), _cell_text(None)
+    ('0.213333', '7700900123', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.6g}"
+    return str(value)
 
 
 _DOWNLOAD = re.compile(
