@@ -117,7 +117,7 @@ def test_provenance_footer_names_commit_data_hash_parameters_and_versions(built)
         # the reader of the briefing view sees no raw parameters; the research view has them
         assert params == (view == "research")
     briefing = (project.reports / "tiny.briefing.html").read_text()
-    assert "<h3>Provenance</h3>" in briefing  # the end of the quality and methods annex
+    assert "<h2>Provenance</h2>" in briefing  # the end of the quality and methods annex
     assert "research report, briefing view" not in briefing
     assert 'class="lozells-methods-box"' in briefing  # a research report's briefing view
     assert 'href="../docs/statistics.md"' in briefing

@@ -118,7 +118,7 @@ def page(project, name: str, view: str = "briefing") -> str:
 
 
 def footer(html: str) -> str:
-    return html[html.index('<footer class="lozells-provenance"') :]
+    return html[html.index('<footer class="lozells-provenance') :]
 
 
 def sha(path: Path) -> str:

@@ -286,7 +286,7 @@ def footer_html(prov: dict[str, Any], view: str = "research") -> str:
         body = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in rows)
         return (
             '<footer class="lozells-provenance lozells-provenance-briefing" id="provenance">'
-            "<h3>Provenance</h3><p>The files, checksums and software versions this report was "
+            "<h2>Provenance</h2><p>The files, checksums and software versions this report was "
             f"built from, so that it can be rebuilt and checked.</p><table>{body}</table>"
             "</footer>"
         )

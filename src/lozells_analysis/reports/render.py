@@ -118,7 +118,7 @@ def render_html(
 ) -> str:
     """Render a notebook node to one self-contained HTML page for ``view``.
 
-    ``header``, ``footer`` and ``preface`` (shown after the header, before the notebook: the
+    ``header``, ``footer`` and ``preface`` (shown just after the notebook's title: the
     methods box of a research report's briefing view) are trusted HTML fragments (already
     escaped by the caller).
     """
@@ -157,12 +157,32 @@ def render_html(
             "view": view,
             "header_html": header,
             "footer_html": footer,
-            "preface_html": preface,
+            "preface_html": "",
             "verdict_css": verdict_css(),
         },
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return body
+    return _after_title(body, preface)
+
+
+def _after_title(page: str, fragment: str) -> str:
+    """``page`` with ``fragment`` just after its first ``</h1>`` (the notebook's title), so
+    the headings stay in order; before ``</main>`` when the page has no h1.
+
+    Examples
+    --------
+    >>> _after_title("<main><h1>T</h1><p>x</p></main>", "<aside>m</aside>")
+    '<main><h1>T</h1><aside>m</aside><p>x</p></main>'
+    """
+    if not fragment:
+        return page
+    at = page.find("</h1>")
+    if at >= 0:
+        at += len("</h1>")
+    else:
+        at = page.rfind("</main>")
+        at = at if at >= 0 else len(page)
+    return page[:at] + fragment + page[at:]
 
 
 class _ReferenceFinder(HTMLParser):

@@ -233,7 +233,8 @@ def domain_estimates(
     else:
         var = variance(z, g, G, inside)
     var = np.where(n > 0, var, np.nan)
-    deff_v = var / _srs_variance(g, wd * resid * resid, W, n, deff)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deff_v = var / _srs_variance(g, wd * resid * resid, W, n, deff)
     design_df = domain_df(layout, g_all, G)
     df = design_df if df_override is None else np.full(G, float(df_override))
     n_rows = np.bincount(g_all[g_all >= 0], minlength=G).astype(float)
