@@ -300,9 +300,19 @@ def research_detail(text: str) -> str:
     return f'<span class="{RESEARCH_CLASS}"> ({html.escape(text)})</span>'
 
 
-def paragraph(text: str) -> Html:
-    """One escaped paragraph of text built in the library (for the briefing pack)."""
-    return Html(f"<p>{html.escape(text)}</p>")
+def paragraph(text: str, detail: str = "") -> Html:
+    """One escaped paragraph of text built in the library; ``detail`` (a p-value) goes at its
+    end as a :func:`research_detail`, which the briefing view leaves out.
+
+    Examples
+    --------
+    >>> str(paragraph("A rise.", detail="p = 0.01"))
+    '<p>A rise<span class="lozells-research"> (p = 0.01)</span>.</p>'
+    """
+    body = html.escape(text)
+    if detail:
+        body = body.removesuffix(".") + research_detail(detail) + "."
+    return Html(f"<p>{body}</p>")
 
 
 #: Nouns that count survey responses: a count of them is about the notebook's selection.
