@@ -276,9 +276,7 @@ def as_html(headlines: Sequence[Headline] | Sequence[str], intro: str = "") -> H
                 f' data-estimate="{h.estimate!r}" data-lower="{h.lower_ci!r}" '
                 f'data-upper="{h.upper_ci!r}" data-kind="{h.kind}"'
             )
-        text = html.escape(h.text)
-        if h.detail:
-            text = text.removesuffix(".") + research_detail(h.detail) + "."
+        text = _with_detail(html.escape(h.text), h.detail)
         items.append(f'<li class="lozells-headline"{attrs}>{text}</li>')
     lead = f"<p>{html.escape(intro)}</p>" if intro else ""
     return Html(f'{lead}<ul class="lozells-headlines">{"".join(items)}</ul>')
@@ -309,10 +307,15 @@ def paragraph(text: str, detail: str = "") -> Html:
     >>> str(paragraph("A rise.", detail="p = 0.01"))
     '<p>A rise<span class="lozells-research"> (p = 0.01)</span>.</p>'
     """
-    body = html.escape(text)
-    if detail:
-        body = body.removesuffix(".") + research_detail(detail) + "."
-    return Html(f"<p>{body}</p>")
+    return Html(f"<p>{_with_detail(html.escape(text), detail)}</p>")
+
+
+def _with_detail(sentence: str, detail: str) -> str:
+    """An escaped ``sentence`` with ``detail`` as a :func:`research_detail` before its final
+    full stop (unchanged when there is no detail)."""
+    if not detail:
+        return sentence
+    return sentence.removesuffix(".") + research_detail(detail) + "."
 
 
 #: Nouns that count survey responses: a count of them is about the notebook's selection.

@@ -32,9 +32,8 @@ def add_downloads(
         result.error = one_line(f"the spreadsheet could not be written: {exc}")
         with open(workdir / result.files["log"], "a", encoding="utf-8") as out:
             out.write(f"\nspreadsheet: {type(exc).__name__}: {exc}\n")
-    if not (result.ok and pdf and run.audience == "briefing" and run.pdf):
-        return
-    if cancelled.is_set():
+    wanted = pdf and run.audience == "briefing" and run.pdf
+    if not result.ok or not wanted or cancelled.is_set():
         return
     from lozells_analysis.reports.pdf import html_to_pdf
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from lozells_analysis.exceptions import BuildError
 from lozells_analysis.present.comparisons import verdict_css
+from lozells_analysis.present.headlines import RESEARCH_CLASS
 from lozells_analysis.present.release import methods_box_html
 from lozells_analysis.reports.provenance import footer_html, header_html, run_provenance
 
@@ -84,7 +85,7 @@ def _briefing_notebook(nb: Any) -> Any:
 
 
 #: A technical detail marked for researchers (``headlines.research_detail``); no nesting.
-_RESEARCH_SPAN = re.compile(r'<span class="lozells-research">.*?</span>', re.S)
+_RESEARCH_SPAN = re.compile(rf'<span class="{re.escape(RESEARCH_CLASS)}">.*?</span>', re.S)
 
 
 def _without_research_details(out: Any) -> Any:
