@@ -16,6 +16,7 @@ within a process the result is memoised.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import pickle
 import shutil
@@ -136,6 +137,28 @@ OVERFLOW_JS = """() => ({scroll: document.documentElement.scrollWidth,
     String(e.className).split(' ')[0] : ''))})"""
 
 
+#: WCAG 2.2 AA, as axe-core tags its rules.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_violations(axe: Any, page: Any) -> list[dict]:
+    """axe-core's violations of the WCAG 2.2 AA rules on a loaded page (``axe`` is an
+    ``axe_playwright_python`` ``Axe``)."""
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    return axe.run(page, options=options).response["violations"]
+
+
+def describe_violations(found: list[dict]) -> str:
+    """Violations as a reader of a failed test wants them: rule, impact, help, where."""
+    lines = []
+    for v in found:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} [{len(v['nodes'])} element(s)]")
+        for node in v["nodes"][:5]:
+            summary = " ".join(str(node.get("failureSummary", "")).split())[:300]
+            lines.append(f"    {node['target']}: {summary}")
+    return "\n".join(lines)
+
+
 def heading_skips(levels: list[tuple[int, str]]) -> list[str]:
     """Where headings skip a level going down (h2 then h4); the first must be h1.
 
@@ -188,13 +211,26 @@ def catalogue_path() -> Path:
 
 
 def catalogue_runs() -> list[Any]:
-    """The runs the catalogue lists (read at collection time; [] if it cannot be read)."""
+    """The runs the catalogue lists (read at collection time; [] if it cannot be read).
+    Read once per process: several test modules parametrize over it, and reading it
+    inspects every notebook's parameters."""
+    return list(_catalogue_runs(str(catalogue_path())))
+
+
+#: The catalogue's parameter checks, remembered per notebook digest between test sessions in
+#: pytest's own cache folder (an unchanged notebook is not inspected again: papermill alone
+#: takes seconds to import, in every xdist worker's collection).
+PARAMETERS_CACHE = ROOT / ".pytest_cache" / "d" / "lozells" / "parameters.json"
+
+
+@functools.cache
+def _catalogue_runs(path: str) -> tuple[Any, ...]:
     from lozells_analysis.reports.catalogue import load_catalogue
 
     try:
-        return load_catalogue(catalogue_path()).runs
+        return tuple(load_catalogue(Path(path), cache=PARAMETERS_CACHE).runs)
     except Exception:  # noqa: BLE001 - the build fixture reports the error properly
-        return []
+        return ()
 
 
 def run_views() -> list[str]:

@@ -611,6 +611,7 @@ def test_the_command_line_shows_the_message_and_no_traceback(tmp_path, kind, cap
     assert "Traceback" not in out.err + out.out and "pandas" not in out.err
 
 
+@pytest.mark.slow  # a real process: the in-process checks above are the quick ones
 def test_lozells_check_in_a_real_process_prints_no_traceback(tmp_path):
     import subprocess
     import sys

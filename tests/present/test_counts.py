@@ -4,6 +4,7 @@ briefing pack (issue 13)."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from lozells_analysis.data import selection
 from lozells_analysis.present import quality, tables
@@ -72,3 +73,74 @@ def test_a_build_refuses_min_n_below_the_floor_however_it_is_passed(monkeypatch)
     with pytest.raises(ParameterError, match="below the project floor of 10"):
         selection.check_parameters("Anfield", [6], 0.95, 1)
     assert selection.check_parameters("Anfield", [6], 0.95, 10).min_n == 10
+
+
+# --- every published n is registered with what it counts (issue 13) ----------------------------
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """The count records a build's kernel would leave, captured."""
+    from lozells_analysis.stats import published
+
+    seen: list[dict] = []
+    monkeypatch.setattr(published, "record", lambda mime, payload: seen.append(payload))
+    return seen
+
+
+def _lozells_by_wave(synthetic_survey):
+    from lozells_analysis.data.selection import select_survey
+    from lozells_analysis.present import summaries
+
+    survey = select_survey(synthetic_survey, "Lozells", [1, 2, 3])
+    design = summaries.design_for(survey)
+    return summaries.proportions(design, ["trust_people"], by="wave")
+
+
+def test_table_n_columns_register_each_rows_selection(registered, synthetic_survey):
+    est = _lozells_by_wave(synthetic_survey)
+    tables.format_columns(est, counts=["n"])
+    assert [(r["area"], r["waves"], r["noun"]) for r in registered] == [
+        ("Lozells", [w], "respondents answering trust_people") for w in (1, 2, 3)
+    ]
+    assert [r["value"] for r in registered] == [int(n) for n in est["n"]]
+    registered.clear()
+    tables.estimate_table(est, "label", "wave", show_n=True)
+    assert sorted(r["waves"][0] for r in registered) == [1, 2, 3]
+
+
+def test_a_benchmark_table_registers_its_respondents_by_neighbourhood(
+    registered, synthetic_survey
+):
+    from lozells_analysis.data.selection import select_survey
+    from lozells_analysis.present import summaries
+
+    survey = select_survey(synthetic_survey, "all", [6])
+    comparison = summaries.benchmark_comparison(summaries.design_for(survey), by="neighbourhood")
+    tables.comparison_table(comparison, group="neighbourhood")
+    areas = {r["area"] for r in registered}
+    assert "Lozells" in areas and "all" not in areas and all(r["waves"] == [6] for r in registered)
+
+
+def test_a_table_that_does_not_say_what_it_counts_registers_nothing(registered):
+    tables.format_columns(pd.DataFrame({"n": [40, 50]}), counts=["n"])
+    assert registered == []
+
+
+def test_the_data_checks_table_never_shows_a_small_count(monkeypatch, synthetic_survey):
+    survey = selection.select_survey(synthetic_survey, "Lozells", [6]).copy()
+    # three respondents answered almost nothing, and two were interviewed out of fieldwork
+    from lozells_analysis.data.codebook import load_codebook
+
+    items = [i for i in load_codebook().items if i in survey.columns]
+    survey.loc[survey.index[:3], items] = None
+    survey.loc[survey.index[3:5], "interview_date"] = pd.Timestamp("2030-01-01")
+    table = quality.validation_summary(survey).set_index("Check")["Result"]
+    assert table["Respondents who answered fewer than half the items"] == "fewer than 10"
+    assert table["Interview dates inside their wave's fieldwork window"].startswith(
+        "fewer than 10 outside"
+    )
+    monkeypatch.setenv("LOZELLS_AUDIENCE", "briefing")
+    rounded = quality.validation_summary(survey).set_index("Check")["Result"]
+    assert f"about {round(len(survey) / 5) * 5:,} responses" in rounded.iloc[0]
+    assert "%" not in rounded.to_string()  # a share of a rounded total gives the count back

@@ -6,6 +6,7 @@ import base64
 import re
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -157,7 +158,7 @@ def test_show_emits_one_bundle_with_the_table_for_the_spreadsheet_and_closes(mon
 
     before = len(plt.get_fignums())
     plots.show(
-        plots.histogram([1.0, 2.0], "Weight"),
+        plots.histogram([1.0] * 12 + [2.0] * 20, "Weight"),
         caption="Weights.",
         data=df,
         title="Weights vary little",
@@ -173,8 +174,25 @@ def test_show_emits_one_bundle_with_the_table_for_the_spreadsheet_and_closes(mon
     table = bundle["application/vnd.lozells.table+json"]
     assert table["title"] == "Weights vary little" and table["synthetic"] is True
     assert table["columns"] == ["Weight from", "to", "Respondents"]
-    assert sum(int(r[2]) for r in table["rows"]) == 2
+    assert sum(int(r[2]) for r in table["rows"]) == 32
     assert len(plt.get_fignums()) == before
+
+
+def test_a_histogram_never_draws_a_bar_of_fewer_respondents_than_the_floor():
+    from lozells_analysis.present.count_charts import safe_bins
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate([rng.normal(1, 0.2, 200), [4.0, 4.1, 5.5]])  # three outliers
+    counts = np.histogram(values, bins=safe_bins(values, 30, 10))[0]
+    assert counts.sum() == len(values) and all(c == 0 or c >= 10 for c in counts)
+    fig = plots.histogram(values, "Survey weight")
+    table = fig.lozells_data  # the chart's data: no bar below the floor, each a respondent count
+    shown = [r for r in table["Respondents"] if r != "0"]
+    assert all(r == "suppressed" or int(r.replace(",", "")) >= 10 for r in shown)
+    assert "suppressed" not in shown
+    few = plots.histogram([1.0, 2.0, 3.0], "Survey weight")
+    assert list(few.lozells_data["Respondents"]) == ["suppressed"]
+    assert "fewer than 10 respondents" in few.lozells_alt
 
 
 def test_existing_calls_without_title_still_work(monkeypatch):

@@ -83,8 +83,11 @@ def test_banner_is_prominent_for_synthetic_and_plain_for_real():
     syn = str(tables.banner(df))
     assert SYNTHETIC_NOTICE.split(":")[0] in syn and 'role="alert"' in syn
     df.attrs.update(synthetic=False, source="/x/<real>.csv")
-    real = str(tables.banner(df))
-    assert "SYNTHETIC" not in real and "&lt;real&gt;.csv" in real and "3 rows" in real
+    real = str(tables.banner(df))  # a count of responses: below the floor it is not shown
+    assert "SYNTHETIC" not in real and "&lt;real&gt;.csv" in real and "fewer than 10 rows" in real
+    big = pd.DataFrame({"x": range(1234)})
+    big.attrs.update(synthetic=False, source="/x/real.csv")
+    assert "1,234 rows" in str(tables.banner(big))
 
 
 def test_comparison_table_from_the_library(synthetic_survey):

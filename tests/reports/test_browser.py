@@ -4,10 +4,12 @@ The catalogue is built once per session into a temporary folder (``browser_suppo
 report view (research and briefing) and the index is opened from ``file://`` and must:
 request nothing outside the file (every other request is recorded and aborted), log no
 console error and raise no script error; show every image (loaded, with alt text); keep its
-headings in order (h1 first, no level skipped going down); and fit the window with no
-horizontal scrolling at 1280 px and at 390 px (a phone). A full-page screenshot of each, at
-each width, is kept in the session's temporary folder (``LOZELLS_SCREENSHOTS`` names another)
-for a person to look at; nothing is written under ``reports/``.
+headings in order (h1 first, no level skipped going down); fit the window with no
+horizontal scrolling at 1280 px and at 390 px (a phone); and have no violation of the WCAG 2.2
+A and AA rules that axe-core checks. One page load per view and width serves all of these.
+A full-page screenshot of each, at each width, is kept in the session's temporary folder
+(``LOZELLS_SCREENSHOTS`` names another) for a person to look at; nothing is written under
+``reports/``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def screenshots(tmp_path_factory) -> Path:
 def browser():
     with support.chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="module")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
 
 
 def target(catalogue, name_view: str) -> Path:
@@ -98,18 +107,23 @@ def browser_problems(page, record) -> dict[str, object]:
 
 @pytest.mark.parametrize("width", support.WIDTHS)
 @pytest.mark.parametrize("name_view", VIEWS)
-def test_report_in_chromium(catalogue, browser, screenshots, name_view, width):
+def test_report_in_chromium(catalogue, browser, axe, screenshots, name_view, width):
     """Offline, no console or script errors, images loaded with alt text, headings in
-    order, no horizontal scrolling; a full-page screenshot is kept."""
+    order, no horizontal scrolling, no WCAG 2.2 AA violation; a full-page screenshot is
+    kept."""
     path = target(catalogue, name_view)
     page, record = support.open_page(browser, path.as_uri(), width=width)
     try:
+        problems = browser_problems(page, record)
+        found = support.axe_violations(axe, page)
         shot = support.screenshot_path(screenshots, name_view, width)
         page.screenshot(path=str(shot), full_page=True)
-        problems = browser_problems(page, record)
     finally:
         page.context.close()
     assert not problems, f"{path.name} at {width} px: {problems}"
+    assert not found, (
+        f"{path.name} at {width} px: axe-core found\n{support.describe_violations(found)}"
+    )
 
 
 def test_the_checks_catch_a_bad_page(browser, tmp_path):

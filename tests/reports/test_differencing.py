@@ -85,6 +85,35 @@ def test_rounded_counts_are_compared_as_ranges():
     assert check("brief", [about], {"dq": [about_160]}, floor=10) is None
 
 
+def test_a_total_minus_the_parts_shown_beside_it_gives_the_suppressed_part_away():
+    # a by-wave table (wave 4 suppressed) and the selection's total, in one report or two
+    parts = [count("Anfield", [w], v) for w, v in [(1, 30), (2, 25), (3, 28), (5, 27), (6, 26)]]
+    hidden = count("Anfield", [4], None)
+    total = count("Anfield", [1, 2, 3, 4, 5, 6], 140)  # wave 4 had 4
+    assert conflicts([*parts, hidden, total], {}, floor=10) == ["(this report itself)"]
+    assert conflicts([*parts, hidden], {"totals": [total]}, floor=10) == ["totals"]
+    # two parts summed first (waves 1-3 in one report, 5-6 in another) give it away too
+    early = count("Anfield", [1, 2, 3], 83)
+    assert conflicts([early], {"late": [count("Anfield", [5, 6], 53)], "all": [total]}, 10) == [
+        "late",
+        "all",
+    ]
+    # when the part left over is at least the floor, or rounding hides it, nothing is given away
+    assert conflicts(parts, {"totals": [dict(total, value=150)]}, floor=10) == []
+    rounded = [dict(p, rounding=5) for p in parts]
+    assert conflicts(rounded, {"totals": [dict(total, rounding=5)]}, floor=10) == []
+
+
+def test_the_programme_minus_every_area_shown_gives_the_last_area_away():
+    areas = [count(a, [6], 30) for a in ("Anfield", "Lozells", "Benchill")]
+    programme = count("all", [6], 95)  # a fourth area, suppressed, had 5
+    assert conflicts(areas, {"programme": [programme]}, floor=10) == ["programme"]
+    assert conflicts(areas, {"programme": [dict(programme, value=120)]}, floor=10) == []
+    # other things counted, or other filters, are not added up with these
+    other = [dict(a, noun="respondents answering trust_people") for a in areas]
+    assert conflicts(other, {"programme": [programme]}, floor=10) == []
+
+
 def test_counts_are_collected_from_the_notebooks_hidden_outputs():
     nb = {
         "cells": [

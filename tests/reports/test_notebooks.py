@@ -261,7 +261,7 @@ def test_01_weighting_effect(executed, run):
     w = _survey(p)["weight"].to_numpy()
     deff = len(w) * np.sum(w**2) / np.sum(w) ** 2
     text = _text(_nb(executed, "01_data_quality", run))
-    assert f"by {format_number(deff, 2)}: the {len(w):,} responses" in text
+    assert f"by {format_number(deff, 2)}: its {len(w):,} survey responses carry as much" in text
 
 
 @pytest.mark.parametrize("run", [0, 1])

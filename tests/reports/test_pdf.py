@@ -61,17 +61,24 @@ def test_pdf_build_prints_each_briefing_pack(tmp_path):
         pytest.fail("headless Chromium is not installed: run `make browser`, then the tests")
     project = helpers.make_project(
         tmp_path,
-        """
+        f"""
 reports:
-  - {id: pack, notebook: notebooks/tiny.ipynb, audience: briefing}
-  - {id: study, notebook: notebooks/tiny.ipynb, audience: research}
+  - {{id: pack, notebook: notebooks/tiny.ipynb, audience: briefing,
+     parameters: {{greeting: "read {tmp_path}/data/w6.csv"}}}}
+  - {{id: study, notebook: notebooks/tiny.ipynb, audience: research}}
 """,
-        {"tiny.ipynb": helpers.tiny_cells()},
+        {"tiny.ipynb": helpers.tiny_cells("\nfrom IPython.display import HTML\nHTML(greeting)")},
     )
     summary = build(project, BuildOptions(pdf=True))
     assert summary.ok, [o.error for o in summary.outcomes]
     pdf = project.reports / "pack.pdf"
     data = pdf.read_bytes()
+    # the page showed a path in the project: the PDF was printed from the scrubbed page, so
+    # it shows the path relative to the project and was published, not held back
+    from lozells_analysis.reports.gate import pdf_text
+
+    text = pdf_text(data)
+    assert "read data/w6.csv" in text and str(tmp_path) not in text
     assert data.startswith(b"%PDF-") and pdf.stat().st_size > 1000
     sizes = page_sizes(data)
     assert sizes and all(abs(w - A4[0]) < 1 and abs(h - A4[1]) < 1 for w, h in sizes), sizes

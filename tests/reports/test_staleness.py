@@ -94,6 +94,9 @@ def project(tmp_path_factory):
     (data / "synthetic" / "survey.csv").write_text("respondent_id,wave\n1,1\n2,1\n")
     (data / "synthetic" / "metadata.json").write_text(json.dumps({"synthetic": True}))
     shutil.copytree(TEMPLATES, root / "templates")
+    (root / "pyproject.toml").write_text(
+        "[tool.ruff]\nline-length = 99\n\n[tool.lozells]\nmin_n_floor = 10\ncount_rounding = 5\n"
+    )
     project = helpers.make_project(root, CATALOGUE.format(root=root), {"reader.ipynb": READER})
     project = dataclasses.replace(project, templates=root / "templates")
     summary = build(project, BuildOptions(jobs=2))
@@ -235,6 +238,16 @@ def _edit(project, relative: str, old: str, new: str):
         ),
         pytest.param(
             "library/module.py", "1", "2", dict.fromkeys(ALL, "library changed"), id="library"
+        ),
+        pytest.param(  # a disclosure rule governs every report
+            "pyproject.toml",
+            "count_rounding = 5",
+            "count_rounding = 10",
+            dict.fromkeys(ALL, "settings changed"),
+            id="disclosure-settings",
+        ),
+        pytest.param(  # a linter's setting changes no report
+            "pyproject.toml", "line-length = 99", "line-length = 100", {}, id="other-settings"
         ),
         pytest.param(
             "requirements.lock", "2.2.0", "2.2.1", dict.fromkeys(ALL, "lock changed"), id="lock"

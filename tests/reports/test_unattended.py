@@ -183,6 +183,7 @@ def test_no_space_left_while_publishing_is_one_line_and_exit_4(fresh, monkeypatc
     assert main(["--root", str(fresh), "build"]) == 0  # space again: the next build catches up
 
 
+@pytest.mark.slow  # fault injection on a built project
 def test_a_read_only_file_system_is_one_line_and_exit_4(fresh, monkeypatch, capsys):
     before = published(fresh)
     real = tempfile.mkstemp
@@ -202,6 +203,7 @@ def test_a_read_only_file_system_is_one_line_and_exit_4(fresh, monkeypatch, caps
     assert published(fresh) == before
 
 
+@pytest.mark.slow  # fault injection on a built project
 def test_a_missing_output_folder_is_one_line_and_exit_4(fresh, capsys):
     moved = fresh / "reports-elsewhere"
     (fresh / "reports").rename(moved)
@@ -227,6 +229,7 @@ def _as_unprivileged() -> list[str]:
     return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
 
 
+@pytest.mark.slow  # fault injection on a built project
 @pytest.mark.parametrize(
     ("folder", "shown"), [("reports", "reports"), (".lozells", ".lozells")], ids=str
 )
@@ -260,6 +263,7 @@ WRITE = (
 )
 
 
+@pytest.mark.slow  # several processes at once
 def test_parallel_writers_of_the_synthetic_data_never_share_a_temporary_file(tmp_path):
     """What kernels do when data/synthetic is missing and a build runs with -j 4."""
     writers = [

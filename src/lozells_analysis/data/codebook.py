@@ -160,6 +160,9 @@ class Codebook:
     domains: dict[str, str]
     bands: dict[str, tuple[Band, ...]]
     not_survey_items: dict[str, str] = field(default_factory=dict)
+    #: Places and organisations quotes may name (``known_names:``), so a capitalised pair
+    #: among them is not taken for a person's name (:mod:`lozells_analysis.stats.disclosure`).
+    known_names: tuple[str, ...] = ()
 
     # -- lookups ---------------------------------------------------------------------------
     def item(self, item_id: str) -> Item:
@@ -365,6 +368,9 @@ def parse_codebook(raw: dict, path: Path) -> Codebook:
             domains=dict(raw["domains"]),
             bands=bands,
             not_survey_items=dict(raw.get("not_survey_items") or {}),
+            known_names=tuple(
+                str(n).strip() for n in raw.get("known_names") or () if str(n).strip()
+            ),
         )
     except KeyError as exc:
         raise CodebookError(f"{where}: a required key is missing: {exc}.") from None

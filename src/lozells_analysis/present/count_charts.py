@@ -33,7 +33,7 @@ from lozells_analysis.present.plot_style import (
 )
 from lozells_analysis.present.tables import format_interval, format_number
 
-__all__ = ["frequency_chart", "heatmap", "histogram"]
+__all__ = ["frequency_chart", "heatmap", "histogram", "safe_bins"]
 
 
 def frequency_chart(
@@ -168,12 +168,23 @@ def histogram(
     title: str = "",
     marks: Mapping[str, float] | None = None,
 ) -> Figure:
-    """A histogram (e.g. of survey weights), with optional labelled vertical marks."""
+    """A histogram of one value per respondent (e.g. the survey weights), with optional
+    labelled vertical marks.
+
+    A bar is a count of respondents, so it follows the small-cell rule: neighbouring bins
+    are merged until every bar holds none or at least the floor's number of respondents
+    (:func:`safe_bins`), and the chart's data table shows the counts as a table cell would
+    (rounded in a briefing pack).
+    """
+    from lozells_analysis.stats.published import CountRules
+
+    rules = CountRules.from_environment()
     v = pd.Series(values, dtype=float).dropna()
+    edges = safe_bins(v.to_numpy(dtype=float), bins, rules.min_n)
     with _style():
         fig, axes = _new_figure(7.5, 3.2)
         ax = axes[0, 0]
-        sns.histplot(v, bins=bins, ax=ax, color=OKABE_ITO[0], edgecolor="white")
+        sns.histplot(v, bins=edges, ax=ax, color=OKABE_ITO[0], edgecolor="white")
         for k, (label, x) in enumerate((marks or {}).items()):
             ax.axvline(x, color=OKABE_ITO[(k + 1) % 8], ls="--", lw=1.5, label=label)
         if marks:
@@ -183,23 +194,64 @@ def histogram(
         if title:
             ax.set_title(title, loc="left")
     q = v.quantile([0, 0.25, 0.5, 0.75, 1]).to_numpy()
+    shown = rules.shown(len(v))
+    how_many = (
+        f"fewer than {rules.min_n}"
+        if shown.value is None
+        else f"{'about ' if shown.rounded else ''}{shown.value:,}"
+    )
     _describe(
         fig,
-        f"Histogram of {xlabel.lower()} for {len(v):,} values: minimum "
-        f"{q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
+        f"Histogram of {xlabel.lower()} for {how_many} respondents in {len(edges) - 1} bins: "
+        f"minimum {q[0]:.2f}, lower quartile {q[1]:.2f}, median {q[2]:.2f}, upper "
         f"quartile {q[3]:.2f}, maximum {q[4]:.2f}.",
-        _bin_counts(v, bins, xlabel, ylabel),
+        _bin_counts(v, edges, xlabel, ylabel),
     )
     return fig
 
 
-def _bin_counts(v: pd.Series, bins: int, xlabel: str, ylabel: str) -> pd.DataFrame:
-    """A histogram's bars as a table: each bin's range and count."""
-    counts, edges = np.histogram(v.to_numpy(dtype=float), bins=bins)
+def safe_bins(values: np.ndarray, bins: int, floor: int) -> np.ndarray:
+    """Histogram bin edges (``bins`` equal bins to start) with neighbouring bins merged, left
+    to right, until each holds no value or at least ``floor``; a short last bin joins the one
+    before it. With fewer than ``floor`` values in all, one bin.
+
+    Examples
+    --------
+    >>> v = np.array([1.0] * 12 + [2.0] * 3 + [3.0] * 15)
+    >>> edges = safe_bins(v, 4, 10)
+    >>> np.histogram(v, bins=edges)[0].tolist()
+    [12, 0, 18]
+    """
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.array([0.0, 1.0])
+    counts, edges = np.histogram(values, bins=max(1, int(bins)))
+    if values.size < floor:
+        return np.array([edges[0], edges[-1]])
+    kept = [edges[0]]
+    running = 0
+    for count, right in zip(counts, edges[1:], strict=True):
+        running += int(count)
+        if running == 0 and count == 0:
+            kept.append(right)  # an empty bin stays empty
+        elif running >= floor:
+            kept.append(right)
+            running = 0
+    if running:  # the last bins were short: they join the bin before them
+        kept[-1] = edges[-1]
+    return np.array(kept, dtype=float)
+
+
+def _bin_counts(v: pd.Series, edges: np.ndarray, xlabel: str, ylabel: str) -> pd.DataFrame:
+    """A histogram's bars as a table: each bin's range and its count of respondents, as a
+    table cell shows it (:func:`~lozells_analysis.present.tables.format_respondents`)."""
+    from lozells_analysis.present.tables import format_respondents
+
+    counts, edges = np.histogram(v.to_numpy(dtype=float), bins=edges)
     return pd.DataFrame(
         {
             f"{xlabel} from": [f"{e:.2f}" for e in edges[:-1]],
             "to": [f"{e:.2f}" for e in edges[1:]],
-            ylabel: [str(int(c)) for c in counts],
+            ylabel: [format_respondents(c) if c else "0" for c in counts],
         }
     )

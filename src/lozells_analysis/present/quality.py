@@ -16,6 +16,7 @@ The only descriptions among the notebooks' tables that the statistics modules do
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -156,8 +157,14 @@ def weighting_effect(
         for g, sub in survey.groupby(keys, observed=True, sort=True):
             name = ", ".join(map(str, g if isinstance(g, tuple) else (g,)))
             rows.append({"group": name, **one(sub[weight].to_numpy(float))})
-    rows.append({"group": "Overall", **one(survey[weight].to_numpy(float))})
-    return pd.DataFrame(rows)
+    from lozells_analysis.stats.published import OVERALL, counted
+
+    rows.append({"group": OVERALL, **one(survey[weight].to_numpy(float))})
+    out = pd.DataFrame(rows)
+    if len(keys) > 1:  # a group names several columns' values: what it counts is not said
+        return out
+    # each n counts responses: of the group's neighbourhood (or other filter), or all of them
+    return counted(out, survey, {"group": keys[0]} if keys else None, "survey response")
 
 
 def validation_summary(survey: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
@@ -180,10 +187,11 @@ def validation_summary(survey: pd.DataFrame, codebook: Codebook | None = None) -
         outside = int(((d < start) | (d > end)).sum())
     w = survey["weight"].to_numpy(float)
     n = len(survey)
+    people, share = _counted_phrases(survey)
     checks = [
         (
             "Columns and codes match the codebook (every value a valid code or in range)",
-            f"passed: {len(item_cols)} items, {n:,} responses",
+            f"passed: {len(item_cols)} items, {people(n, register=True)} responses",
         ),
         (
             "Respondent identifiers unique",
@@ -196,12 +204,44 @@ def validation_summary(survey: pd.DataFrame, codebook: Codebook | None = None) -
         ),
         (
             "Interview dates inside their wave's fieldwork window",
-            "all inside" if outside == 0 else f"{outside:,} outside (check the wave column)",
+            "all inside" if outside == 0 else f"{people(outside)} outside (check the wave column)",
         ),
         (
             "Respondents who answered fewer than half the items",
-            "none" if low == 0 else f"{low:,} ({low / n:.1%})",
+            "none" if low == 0 else f"{people(low)}{share(low, n)}",
         ),
         ("Weights positive and finite", f"passed: from {w.min():.2f} to {w.max():.2f}"),
     ]
     return pd.DataFrame(checks, columns=["Check", "Result"])
+
+
+def _counted_phrases(survey: pd.DataFrame) -> tuple[Any, Any]:
+    """How :func:`validation_summary` writes a count of responses, as the counting rules
+    allow (:class:`~lozells_analysis.stats.published.CountRules`): ``people(k)`` reads "fewer
+    than 10" below the floor and "about 160" in a briefing pack (``register=True`` records the
+    selection's total for the differencing check); ``share(k, n)`` adds " (1.9%)" only where
+    the count is shown exactly, since a share of a known total gives the count back."""
+    from lozells_analysis.stats.published import CountRules, record_count
+
+    rules = CountRules.from_environment()
+    selection = survey.attrs.get("selection") or {}
+
+    def people(k: int, register: bool = False) -> str:
+        shown = rules.shown(k)
+        if register and selection:
+            record_count(
+                shown,
+                "survey response",
+                area=selection.get("neighbourhood"),
+                waves=selection.get("waves"),
+                rules=rules,
+            )
+        if shown.value is None:
+            return f"fewer than {rules.min_n}"
+        return f"{'about ' if shown.rounded else ''}{shown.value:,}"
+
+    def share(k: int, n: int) -> str:
+        shown = rules.shown(k)
+        return "" if shown.value is None or shown.rounded else f" ({k / n:.1%})"
+
+    return people, share

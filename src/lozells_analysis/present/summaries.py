@@ -51,6 +51,7 @@ from lozells_analysis.stats import disclosure
 from lozells_analysis.stats.compare import classify_against_benchmark, group_differences
 from lozells_analysis.stats.design import SurveyDesign
 from lozells_analysis.stats.disclosure import DEFAULT_MIN_N
+from lozells_analysis.stats.published import counted
 from lozells_analysis.stats.schema import SCHEMA_COLUMNS, by_columns, group_name
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,8 @@ def proportions(
         est = design.proportion(ind, by=by, level=level)
         est.insert(0, "label", indicator_label(ind, cb))
         parts.append(est)
-    return _protect(pd.concat(parts, ignore_index=True), min_n, secondary_by)
+    out = _protect(pd.concat(parts, ignore_index=True), min_n, secondary_by)
+    return counted(out, design.data, by_columns(by))
 
 
 def means(
@@ -134,7 +136,7 @@ def means(
         est.insert(0, "label", indicator_label(item, cb))
         parts.append(est)
     out = disclosure.suppress(pd.concat(parts, ignore_index=True), min_n=min_n)
-    return disclosure.flag_reliability(out, max_width=np.inf)
+    return counted(disclosure.flag_reliability(out, max_width=np.inf), design.data, by_columns(by))
 
 
 # --- notebook 03: benchmarks ------------------------------------------------------------------
@@ -188,7 +190,7 @@ def benchmark_comparison(
                     "source": source,
                 }
             )
-    return pd.DataFrame(rows)
+    return counted(pd.DataFrame(rows), design.data, by_columns(by))
 
 
 def spine_table(
@@ -347,7 +349,7 @@ def trend_tests(
         t = linear_trend(design, ind, level=level)
         t.insert(0, "label", indicator_label(ind, design.codebook))
         parts.append(t)
-    return pd.concat(parts, ignore_index=True)
+    return counted(pd.concat(parts, ignore_index=True), design.data)
 
 
 #: Collective control: the five components and the overall index.
@@ -395,7 +397,11 @@ def reliability(
         a = cronbach_alpha(scores, items, weights="weight", level=level, variable=comp)
         a.insert(0, "label", cb.components.get(comp, "Collective control (all items)"))
         rows.append(a)
-    return pd.concat(rows, ignore_index=True)
+    return counted(
+        pd.concat(rows, ignore_index=True),
+        survey,
+        noun="respondents answering every item of {variable}",
+    )
 
 
 def term_labels(
@@ -487,4 +493,4 @@ def ons4_bands(
         est.insert(0, "band", label)
         est.insert(0, "label", indicator_label(item, cb))
         rows.append(est)
-    return _protect(pd.concat(rows, ignore_index=True), min_n)
+    return counted(_protect(pd.concat(rows, ignore_index=True), min_n), survey)

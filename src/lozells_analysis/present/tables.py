@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lozells_analysis.data.codebook import Codebook, load_codebook
+from lozells_analysis.stats.published import count_context
 
 log = logging.getLogger(__name__)
 
@@ -331,9 +332,18 @@ def banner(data: pd.DataFrame) -> Html:
             "quote it as a finding.</div>"
         )
     src = Path(str(attrs.get("source", "unknown file"))).name
+    from lozells_analysis.stats.published import CountRules
+
+    rules = CountRules.from_environment()  # a count of responses: the counting rules apply
+    shown = rules.shown(len(data))
+    rows = (
+        f"fewer than {rules.min_n}"
+        if shown.value is None
+        else f"{'about ' if shown.rounded else ''}{format_count(shown.value)}"
+    )
     return Html(
         '<div class="lozells-banner" style="border-left:4px solid #0072B2;padding:0.4em 0.8em;'
-        f'margin:0.5em 0 1em">Data: {html.escape(src)} ({format_count(len(data))} rows).</div>'
+        f'margin:0.5em 0 1em">Data: {html.escape(src)} ({rows} rows).</div>'
     )
 
 
@@ -400,7 +410,7 @@ def estimate_table(
             rec["estimate"], rec.get("lower_ci"), rec.get("upper_ci"), kind, digits
         )
         if show_n and "n" in rec and not _missing(rec["n"]):
-            text += f"; n={format_respondents(rec['n'])}"
+            text += f"; n={format_respondents(rec['n'], **count_context(estimates, rec))}"
         if caution[i]:
             text += f" ({CAUTION})"
         cells.append(text)
@@ -502,7 +512,13 @@ def format_columns(
     for c, d in (numbers or {}).items():
         out[c] = out[c].map(lambda v, d=d: format_number(v, d))
     for c in counts:  # "n", the respondents a row rests on, follows the counting rules
-        out[c] = out[c].map(format_respondents if c == "n" else format_count)
+        if c == "n":
+            out[c] = [
+                format_respondents(r["n"], **count_context(frame, r))
+                for r in frame.to_dict("records")
+            ]
+        else:
+            out[c] = out[c].map(format_count)
     if keep is not None:
         out = out[list(keep)]
     return out.rename(columns=dict(rename or {}))
@@ -527,7 +543,9 @@ def comparison_table(comparison: pd.DataFrame, group: str | None = None) -> pd.D
                 cell += f" ({CAUTION})"
             rec["This survey"] = cell
         rec["Respondents"] = (
-            SUPPRESSED if bool(r.get("suppressed", False)) else format_respondents(r["n"])
+            SUPPRESSED
+            if bool(r.get("suppressed", False))
+            else format_respondents(r["n"], **count_context(comparison, r))
         )
         if not group and "published" in r:
             rec["Published (Annual Review 2021)"] = format_percent(r["published"])

@@ -106,8 +106,11 @@ def _run_one(
     pdf: bool,
     cancelled: threading.Event,
     reason: str,
+    root: str = "",
 ) -> Any:
-    """Execute and render one run into ``workdir`` (locally or on the cluster), then its PDF."""
+    """Execute and render one run into ``workdir`` (locally or on the cluster), then its
+    spreadsheet and PDF (printed from the page with its machine paths scrubbed: ``root`` is
+    the project's folder)."""
     from lozells_analysis.reports.execute import execute_run
 
     log.info("start       %s (%s)", run.name, reason)
@@ -117,8 +120,10 @@ def _run_one(
         result = execute_run(job, workdir, cancelled=cancelled)
     if result.ok and not cancelled.is_set():
         from lozells_analysis.reports.downloads import add_downloads
+        from lozells_analysis.reports.gate import Scrubber
 
-        add_downloads(run, result, workdir, pdf=pdf, cancelled=cancelled)
+        scrub = Scrubber(root, run.parameters, str(workdir)) if root else None
+        add_downloads(run, result, workdir, pdf=pdf, cancelled=cancelled, scrub=scrub)
     return result
 
 
@@ -330,6 +335,7 @@ def _execute_all(
                         pdf=pdf,
                         cancelled=cancelled,
                         reason=decisions[run.name][0] or "",
+                        root=str(project.root),
                     )
                 ] = run
             pending = set(futures)

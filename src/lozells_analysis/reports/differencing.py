@@ -134,16 +134,126 @@ def _gives_away(a: Mapping[str, Any], b: Mapping[str, Any], floor: int) -> bool:
     return low >= 1 and high <= floor - 1 and (low > 1 or high < floor - 1)
 
 
+def _small(low: int, high: int, floor: int) -> bool:
+    """Whether a count known to lie in ``low..high`` is given away as small: every value in
+    the range is 1 to ``floor - 1``, and the range says more than a suppressed cell's "fewer
+    than ``floor``" does."""
+    return low >= 1 and high <= floor - 1 and (low > 1 or high < floor - 1)
+
+
+#: A derived count: the range of true counts it can be, and the reports whose counts gave it.
+_Range = tuple[int, int, frozenset[str]]
+#: Tiling is exact but exponential in the number of waves; beyond this many, pairs only.
+_MAX_TILED_WAVES = 14
+
+
+def _tighter(old: _Range | None, new: _Range) -> _Range:
+    if old is None or (new[1] - new[0]) < (old[1] - old[0]):
+        return new
+    return old
+
+
+def _tilings(direct: Mapping[int, _Range]) -> dict[int, _Range]:
+    """Every set of waves (a bit mask) that published counts of one area add up to, with
+    the tightest range: a count itself, or disjoint counts summed (waves 1-3 and 4-6 give
+    1-6)."""
+    tiled: dict[int, _Range] = {}
+    for mask in sorted({m for m in range(1, max(direct) * 2) if m} if direct else ()):
+        best = direct.get(mask)
+        low_bit = mask & -mask
+        for part, (lo, hi, who) in direct.items():
+            rest = mask & ~part
+            if part == mask or not part & low_bit or part & ~mask or rest not in tiled:
+                continue
+            r_lo, r_hi, r_who = tiled[rest]
+            best = _tighter(best, (lo + r_lo, hi + r_hi, who | r_who))
+        if best is not None:
+            tiled[mask] = best
+    return tiled
+
+
+def _tiling_conflicts(
+    owned: Sequence[tuple[str, Mapping[str, Any]]], floor: int
+) -> set[frozenset[str]]:
+    """The reports (owner names) of derived counts that give a small count away: for one
+    thing counted under one set of filters, (a) a selection of waves minus disjoint
+    selections within it (waves 1-6 minus waves 1, 2, 3, 5 and 6 gives wave 4), and (b) the
+    programme ("all") minus every area shown for the same waves. Each finding is the set of
+    reports it rests on."""
+    found: set[frozenset[str]] = set()
+    groups: dict[tuple[Any, str], list[tuple[str, Mapping[str, Any]]]] = {}
+    for owner, c in owned:
+        if c.get("waves") is None or c.get("area") is None or possible(c) is None:
+            continue
+        key = (c.get("noun"), json.dumps(c.get("filters") or {}, sort_keys=True, default=str))
+        groups.setdefault(key, []).append((owner, c))
+    for members in groups.values():
+        universe = sorted({int(w) for _, c in members for w in c["waves"]})
+        if len(universe) > _MAX_TILED_WAVES:
+            continue
+        bit = {w: 1 << i for i, w in enumerate(universe)}
+        direct: dict[str, dict[int, _Range]] = {}
+        for owner, c in members:
+            mask = sum(bit[int(w)] for w in set(c["waves"]))
+            if not mask:
+                continue
+            lo, hi = possible(c) or (0, 0)
+            per_area = direct.setdefault(str(c["area"]), {})
+            per_area[mask] = _tighter(per_area.get(mask), (lo, hi, frozenset([owner])))
+        tiled = {area: _tilings(d) for area, d in direct.items()}
+        for ranges in tiled.values():  # (a) waves within one area
+            for outer, (o_lo, o_hi, o_who) in ranges.items():
+                for inner, (i_lo, i_hi, i_who) in ranges.items():
+                    if inner != outer and not inner & ~outer:
+                        if _small(o_lo - i_hi, o_hi - i_lo, floor):
+                            found.add(o_who | i_who)
+        for mask, (o_lo, o_hi, o_who) in tiled.get("all", {}).items():  # (b) areas in "all"
+            areas = [r[mask] for a, r in tiled.items() if a != "all" and mask in r]
+            if areas:
+                lo, hi = sum(r[0] for r in areas), sum(r[1] for r in areas)
+                if _small(o_lo - hi, o_hi - lo, floor):
+                    found.add(o_who.union(*(r[2] for r in areas)))
+    return found
+
+
 def conflicts(
     counts: Iterable[Mapping[str, Any]],
     published: Mapping[str, Sequence[Mapping[str, Any]]],
     floor: int,
 ) -> list[str]:
-    """The reports in ``published`` (name -> counts) whose counts, set against one of
-    ``counts``, give away a small count; each report once, in order."""
-    found: dict[str, None] = {}
+    """The reports in ``published`` (name -> counts) whose counts, set against ``counts``,
+    give away a small count; each report once, in order, and ``"(this report itself)"``
+    when ``counts`` do so on their own.
+
+    Two nested counts give one away by their difference (:func:`nested`); several counts
+    do so by adding up: a total minus the parts shown beside it (the waves of a selection,
+    or the areas of the programme) leaves the part that was suppressed.
+
+    Examples
+    --------
+    >>> def n(waves, value, area="Anfield"):
+    ...     return {"noun": "response", "area": area, "waves": waves, "value": value}
+    >>> parts = [n([1], 40), n([2], None), n([3], 50)]  # wave 2 suppressed (fewer than 10)
+    >>> conflicts(parts, {"totals": [n([1, 2, 3], 96)]}, floor=10)
+    ['totals']
+    >>> conflicts(parts, {"totals": [n([1, 2, 3], 120)]}, floor=10)
+    []
+    >>> conflicts([n([1, 2], 60, "all")], {"areas": [n([1, 2], 55, "Lozells")]}, floor=10)
+    ['areas']
+    """
     mine = list(counts)
+    me = "\0this report"
+    owned = [(me, c) for c in mine] + [
+        (other, c) for other, theirs in published.items() for c in theirs
+    ]
+    findings = [who for who in _tiling_conflicts(owned, floor) if me in who] if mine else []
+    involved = {owner for who in findings for owner in who}
+    tiled_with_me = bool(findings)
+    found: dict[str, None] = {}
     for other, theirs in published.items():
+        if tiled_with_me and other in involved:
+            found[other] = None
+            continue
         for a in mine:
             for b in theirs:
                 if (nested(a, b) and _gives_away(a, b, floor)) or (
@@ -157,6 +267,8 @@ def conflicts(
                 nested(b, a) and _gives_away(b, a, floor)
             ):
                 found["(this report itself)"] = None
+    if any(who == {me} for who in findings):
+        found["(this report itself)"] = None
     return list(found)
 
 

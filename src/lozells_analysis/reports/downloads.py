@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,20 @@ __all__ = ["add_downloads", "want_pdf"]
 
 
 def add_downloads(
-    run: Any, result: Any, workdir: Path, *, pdf: bool, cancelled: threading.Event
+    run: Any,
+    result: Any,
+    workdir: Path,
+    *,
+    pdf: bool,
+    cancelled: threading.Event,
+    scrub: Callable[[str], str] | None = None,
 ) -> None:
     """Write the run's spreadsheet, then (briefing packs, when ``pdf``) its PDF, into
-    ``workdir``; on failure mark ``result`` failed with a one-line reason and log why."""
+    ``workdir``; on failure mark ``result`` failed with a one-line reason and log why.
+
+    The page the PDF is printed from has its machine paths scrubbed first (``scrub``, the
+    publish gate's :class:`~lozells_analysis.reports.gate.Scrubber`), since text in a PDF
+    cannot be rewritten afterwards."""
     from lozells_analysis.reports.execute import one_line
     from lozells_analysis.reports.spreadsheet import add_spreadsheet
 
@@ -38,6 +48,9 @@ def add_downloads(
     from lozells_analysis.reports.pdf import html_to_pdf
 
     pdf_name = f"{run.name}.pdf"
+    page = workdir / result.files["briefing"]
+    if scrub is not None:
+        page.write_text(scrub(page.read_text(encoding="utf-8")), encoding="utf-8")
     try:
         html_to_pdf(workdir / result.files["briefing"], workdir / pdf_name)
         result.files["pdf"] = pdf_name

@@ -31,6 +31,7 @@ __all__ = [
     "notebook_source_digest",
     "reads_unchanged",
     "run_inputs",
+    "settings_digest",
     "run_key",
 ]
 
@@ -110,11 +111,15 @@ def run_inputs(
     title: str = "",
     notebook_path: str = "",
     templates: str = "",
+    settings: str = "",
 ) -> dict[str, str]:
     """The digest of each thing a run depends on, except the files it read.
 
     ``title`` and ``notebook_path`` are the catalogue fields the rendered page shows (with
-    ``audience`` and the parameters); ``templates`` is the digest of the report templates.
+    ``audience`` and the parameters); ``templates`` is the digest of the report templates;
+    ``settings`` that of the project's ``[tool.lozells]`` table (:func:`settings_digest`: the
+    disclosure floor, the rounding base, the release block), so changing a rule rebuilds
+    every report it governs.
     Listed in the order :func:`changed_input` reports them: templates come before the
     library that holds them, so a template edit is reported as such.
 
@@ -135,10 +140,47 @@ def run_inputs(
         "audience": audience,
         "title": hashlib.sha256(title.encode("utf-8")).hexdigest(),
         "notebook_path": notebook_path,
+        "settings": settings,
         "templates": templates,
         "library": library,
         "lock": lock,
     }
+
+
+def settings_digest(root: Path) -> str:
+    """The digest of the project's ``[tool.lozells]`` table in ``pyproject.toml`` (the
+    disclosure floor, the rounding base of briefing packs, the release block), or
+    ``"none"`` without one. Other tables (linters, dependencies) do not change a report.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     root = Path(d)
+    ...     none = settings_digest(root)
+    ...     _ = (root / "pyproject.toml").write_text("[tool.lozells]\\ncount_rounding = 5\\n")
+    ...     five = settings_digest(root)
+    ...     _ = (root / "pyproject.toml").write_text(
+    ...         "[tool.ruff]\\nline-length = 99\\n[tool.lozells]\\ncount_rounding = 5\\n")
+    ...     same = settings_digest(root)
+    ...     _ = (root / "pyproject.toml").write_text("[tool.lozells]\\ncount_rounding = 10\\n")
+    ...     ten = settings_digest(root)
+    >>> none, five == same, five == ten
+    ('none', True, False)
+    """
+    import tomllib
+
+    try:
+        config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "none"
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return f"unreadable: {type(exc).__name__}"
+    table = config.get("tool", {}).get("lozells")
+    if table is None:
+        return "none"
+    payload = json.dumps(table, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def run_key(inputs: dict[str, str]) -> str:

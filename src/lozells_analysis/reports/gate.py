@@ -335,8 +335,9 @@ def held_back(findings: Sequence[Finding]) -> str | None:
 
 
 def _shows_machine_path(path: Path, scrub: Scrubber) -> bool:
-    """Whether a binary file's text (a PDF, printed before the paths were scrubbed) shows the
-    project or staging folder."""
+    """Whether a binary file's text (a PDF, whose text cannot be rewritten) shows the project
+    or staging folder. The build prints the PDF from a page already scrubbed
+    (``downloads.add_downloads``), so this is the safety net behind it."""
     text = pdf_text(path.read_bytes())
     return any(p and p.rstrip("/") + "/" in text for p in (scrub.root, scrub.staging))
 

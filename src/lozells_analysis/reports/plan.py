@@ -2,8 +2,9 @@
 
 A run is rebuilt when it was never built, its last attempt failed, anything its key covers
 changed (see :mod:`.fingerprint`: notebook, parameters, kernel, audience, title, notebook
-path, templates, library, lock), one of the files it read changed (survey, mapping,
-codebook, comparators, coding frame, ``metadata.json``: anything a library loader records),
+path, the ``[tool.lozells]`` settings, templates, library, lock), one of the files it read
+changed (survey, mapping, codebook, comparators, coding frame, ``metadata.json``: anything a
+library loader records),
 or one of the files it published is missing or no longer what was published (truncated,
 overwritten). :func:`plan` gives the reason; ``lozells list`` shows it (:func:`run_statuses`).
 """
@@ -25,6 +26,7 @@ from lozells_analysis.reports.fingerprint import (
     file_digest,
     run_inputs,
     run_key,
+    settings_digest,
 )
 from lozells_analysis.reports.project import Project
 from lozells_analysis.reports.state import BuildState, RunRecord
@@ -82,7 +84,7 @@ def plan(
     """For each run: why it must be (re)built (``None`` when it is up to date), and its inputs.
 
     Reasons: ``forced``, ``never built``, ``last run failed``, ``<input> changed`` (notebook,
-    parameters, kernel, audience, title, notebook_path, templates, library, lock),
+    parameters, kernel, audience, title, notebook_path, settings, templates, library, lock),
     ``outputs missing``, ``published <file> ...`` (truncated, overwritten, not recorded) and
     ``<file read> changed`` (relative to the project root). Refreshes the mtime of the files
     it re-hashed in ``state``.
@@ -90,6 +92,7 @@ def plan(
     library = directory_digest(project.library)
     templates = directory_digest(project.templates)
     lock = file_digest(project.lock_file) if project.lock_file else "none"
+    settings = settings_digest(project.root)
     decisions: Decisions = {}
     for run in runs:
         inputs = run_inputs(
@@ -100,6 +103,7 @@ def plan(
             title=run.title,
             notebook_path=run.notebook_display,
             templates=templates,
+            settings=settings,
             library=library,
             lock=lock,
         )

@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MIN_N",
-    "KNOWN_PLACES_AND_ORGANISATIONS",
     "hold_back_quotes",
     "known_names",
     "name_like_pairs",
@@ -492,37 +491,43 @@ def load_redaction_list(paths: Iterable[str | Path] | None = None) -> list[str]:
 
 
 # --- quotes held back for review ----------------------------------------------------------------
-#: Places and organisations the project's quotes may name, beyond the codebook's
-#: neighbourhoods, places and nations: capitalised pairs among these are not taken for names.
-KNOWN_PLACES_AND_ORGANISATIONS = tuple(
-    name.strip()
-    for name in """
-    Lozells | Birmingham | East Birmingham | West Birmingham | Aston
-    Aston University | Together We Can | Firs and Bromford | Firs | Bromford
-    Local Conversations | Local Conversation | People's Health Trust | NHS | NHS England
-    NHS App | City Hospital | Heartlands Hospital | Good Hope | Health Commission
-    Lozells Health Commission | Citizens Advice | Job Centre | Jobcentre Plus | Universal Credit
-    A&E | England | Scotland | Wales | United Kingdom
-    Great Britain
-    """.replace("\n", "|").split("|")
-    if name.strip()
-)
 _CAPITALISED = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
 _PAIR = re.compile(rf"(?<![\w'’]){_CAPITALISED}(?:\s+{_CAPITALISED})+(?![\w'’])")
 
 
-def known_names(codebook: Any = None) -> list[str]:
-    """Places and organisations a quote may name: :data:`KNOWN_PLACES_AND_ORGANISATIONS`
-    and the codebook's neighbourhoods, their places and the nations."""
+def known_names(codebook: Any = None, neighbourhoods: Any = None) -> list[str]:
+    """Places and organisations a quote may name, all from the project's data: the
+    codebook's ``known_names``, neighbourhoods, their places and the nations, and from
+    ``data/neighbourhoods.yaml`` the local authorities, audiences and the names and places of
+    the qualitative sources. A capitalised pair among them is not taken for a person.
+
+    Examples
+    --------
+    >>> names = known_names()
+    >>> "Together We Can" in names, "Birmingham City Council" in names, "Lozells" in names
+    (True, True, True)
+    """
     if codebook is None:
         from lozells_analysis.data.codebook import load_codebook
 
         codebook = load_codebook()
-    names = list(KNOWN_PLACES_AND_ORGANISATIONS)
+    names = list(codebook.known_names)
     for hood in codebook.neighbourhoods.values():
         names += [hood.name, hood.place]
     names += list(codebook.nations)
-    return list(dict.fromkeys(names))
+    if neighbourhoods is None:
+        from lozells_analysis.data.neighbourhoods import load_neighbourhoods
+
+        try:
+            neighbourhoods = load_neighbourhoods()
+        except Exception as exc:  # a broken file fails its own loader loudly elsewhere
+            log.warning("known names without data/neighbourhoods.yaml: %s", exc)
+    if neighbourhoods is not None:
+        for area in [*neighbourhoods.areas.values(), neighbourhoods.programme]:
+            names += [area.name, area.local_authority or "", area.audience]
+        for source in neighbourhoods.sources.values():
+            names += [source.name, source.place]
+    return [n for n in dict.fromkeys(names) if n]
 
 
 def name_like_pairs(text: object, known: Iterable[str] = ()) -> list[str]:

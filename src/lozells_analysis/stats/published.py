@@ -27,11 +27,17 @@ from lozells_analysis.stats.records import COUNT_MIME, record
 
 __all__ = [
     "AUDIENCE_ENV",
+    "COUNTED_BY",
+    "COUNTED_NOUN",
+    "COUNTED_SELECTION",
+    "OVERALL",
     "DEFAULT_COUNT_ROUNDING",
     "MIN_N_ENV",
     "ROUNDING_ENV",
     "CountRules",
     "ShownCount",
+    "count_context",
+    "counted",
     "record_count",
 ]
 
@@ -139,3 +145,85 @@ def record_count(
     }
     record(COUNT_MIME, payload)
     return payload
+
+
+# --- what a table's counts count -------------------------------------------------------------
+#: ``frame.attrs`` keys of an estimates table that say what its ``n`` column counts (set by
+#: :func:`counted`): the selection (``{"neighbourhood", "waves"}``, as
+#: :func:`~lozells_analysis.data.selection.select_survey` leaves it), the grouping columns
+#: (``{column: what it narrows}``, a row's value ``"Overall"`` narrowing nothing) and the
+#: thing counted (``{variable}`` is replaced by each row's).
+COUNTED_SELECTION, COUNTED_BY, COUNTED_NOUN = "selection", "counted_by", "counted_noun"
+OVERALL = "Overall"
+
+
+def counted(
+    table: pd.DataFrame,
+    data: pd.DataFrame,
+    by: str | Sequence[str] | Mapping[str, str] | None = None,
+    noun: str = "respondents answering {variable}",
+) -> pd.DataFrame:
+    """``table`` (changed in place, and returned) marked with what its ``n`` column counts:
+    the selection ``data`` was drawn by, narrowed per row by the ``by`` columns (a column
+    name, a list of them, or ``{column: "wave" | "neighbourhood" | filter name}``), and the
+    ``noun``. The table formatters register each published ``n`` with it for the build's
+    differencing check (:func:`count_context`)."""
+    selection = data.attrs.get("selection")
+    if not isinstance(selection, Mapping):
+        return table
+    if by is None:
+        dims: dict[str, str] = {}
+    elif isinstance(by, str):
+        dims = {by: by}
+    elif isinstance(by, Mapping):
+        dims = {str(k): str(v) for k, v in by.items()}
+    else:
+        dims = {str(c): str(c) for c in by}
+    table.attrs[COUNTED_SELECTION] = dict(selection)
+    table.attrs[COUNTED_BY] = dims
+    table.attrs[COUNTED_NOUN] = noun
+    return table
+
+
+def count_context(frame: pd.DataFrame, row: Mapping[str, Any]) -> dict[str, Any]:
+    """What one row's count of respondents counts, for the build's differencing check: the
+    area and waves of the frame's selection, narrowed by the row's grouping values (a
+    ``wave`` column gives its wave, ``neighbourhood`` its area, any other column a filter),
+    and the thing counted. Empty when the frame does not say (nothing is registered).
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"variable": ["trust_people"], "wave": [3], "n": [41]})
+    >>> data = pd.DataFrame()
+    >>> data.attrs["selection"] = {"neighbourhood": "Lozells", "waves": [1, 2, 3]}
+    >>> count_context(counted(est, data, by="wave"), est.iloc[0])  # doctest: +NORMALIZE_WHITESPACE
+    {'area': 'Lozells', 'waves': [3], 'filters': {},
+     'noun': 'respondents answering trust_people'}
+    """
+    selection = frame.attrs.get(COUNTED_SELECTION)
+    if not isinstance(selection, Mapping) or "neighbourhood" not in selection:
+        return {}
+    area = str(selection["neighbourhood"])
+    waves = [int(w) for w in selection.get("waves") or []] or None
+    filters: dict[str, Any] = dict(selection.get("filters") or {})
+    for col, dim in dict(frame.attrs.get(COUNTED_BY) or {}).items():
+        value = row.get(col)
+        if value is None or _is_missing(value) or value == OVERALL:
+            continue
+        if dim == "wave":
+            waves = [int(value)]
+        elif dim == "neighbourhood":
+            area = str(value)
+        else:
+            filters[str(dim)] = str(value)
+    noun = str(frame.attrs.get(COUNTED_NOUN) or "survey response")
+    if "{variable}" in noun:
+        noun = noun.replace("{variable}", str(row.get("variable", "")))
+    return {"area": area, "waves": waves, "filters": filters, "noun": noun}
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
