@@ -144,3 +144,14 @@ def test_the_data_checks_table_never_shows_a_small_count(monkeypatch, synthetic_
     rounded = quality.validation_summary(survey).set_index("Check")["Result"]
     assert f"about {round(len(survey) / 5) * 5:,} responses" in rounded.iloc[0]
     assert "%" not in rounded.to_string()  # a share of a rounded total gives the count back
+
+
+def test_a_count_table_by_another_column_registers_the_surveys_own_area(
+    registered, synthetic_survey
+):
+    lozells = selection.select_survey(synthetic_survey, "Lozells", [1, 2, 3, 4, 5, 6])
+    counts = quality.response_counts(lozells, rows="disability", columns="neighbourhood")
+    quality.count_table(counts, rows="disability", columns="neighbourhood")
+    assert len(registered) == 2 and {r["area"] for r in registered} == {"Lozells"}
+    assert all(r["waves"] == [1, 2, 3, 4, 5, 6] for r in registered)
+    assert all(set(r["filters"]) == {"disability"} for r in registered)

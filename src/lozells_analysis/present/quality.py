@@ -44,8 +44,12 @@ def response_counts(
     """Number of responses in each cell of ``rows`` by ``columns``, tidy, with cells under
     ``min_n`` suppressed (and further cells in the same row and column, so none can be
     worked back from a row or a column total)."""
+    from lozells_analysis.stats.published import counted
+
     counts = survey.groupby([rows, columns], observed=True).size().rename("n").reset_index()
-    return disclosure.suppress(counts, min_n=min_n, secondary_by=rows, secondary_across=columns)
+    out = disclosure.suppress(counts, min_n=min_n, secondary_by=rows, secondary_across=columns)
+    # each cell counts the responses of the survey's selection narrowed to its row and column
+    return counted(out, survey, [rows, columns], "survey response")
 
 
 def count_table(
@@ -58,6 +62,7 @@ def count_table(
     each published count is rounded in a briefing pack and registered with its area and wave
     (:func:`~lozells_analysis.present.tables.format_respondents`)."""
     from lozells_analysis.present.tables import SUPPRESSED, format_respondents
+    from lozells_analysis.stats.published import count_context
 
     c = counts.copy()
     cells = []
@@ -65,12 +70,17 @@ def count_table(
         if r["suppressed"]:
             cells.append(SUPPRESSED)
             continue
-        area = str(r[rows]) if rows == "neighbourhood" else None
-        waves = [int(r[columns])] if columns == "wave" else None
-        filters = {k: str(r[k]) for k in (rows, columns) if k not in ("neighbourhood", "wave")}
-        if area is None and waves is None:
-            area = "all"
-        cells.append(format_respondents(r["n"], area=area or "all", waves=waves, filters=filters))
+        context = count_context(counts, r)
+        if not context:  # counts not marked by response_counts: what the cell says it counts
+            context = {
+                "area": str(r[rows]) if rows == "neighbourhood" else "all",
+                "waves": [int(r[columns])] if columns == "wave" else None,
+                "filters": {
+                    k: str(r[k]) for k in (rows, columns) if k not in ("neighbourhood", "wave")
+                },
+                "noun": "survey response",
+            }
+        cells.append(format_respondents(r["n"], **context))
     c["cell"] = cells
     if labels:
         c[columns] = c[columns].map(lambda v: labels.get(v, v))
