@@ -155,3 +155,17 @@ def test_a_count_table_by_another_column_registers_the_surveys_own_area(
     assert len(registered) == 2 and {r["area"] for r in registered} == {"Lozells"}
     assert all(r["waves"] == [1, 2, 3, 4, 5, 6] for r in registered)
     assert all(set(r["filters"]) == {"disability"} for r in registered)
+
+
+def test_no_figure_beside_a_suppressed_count_gives_it_back(synthetic_survey):
+    lozells = selection.select_survey(synthetic_survey, "Lozells", [6])
+    tiny = pd.concat([lozells, selection.select_survey(synthetic_survey, "Anfield", [6]).head(4)])
+    table = quality.weighting_effect(tiny).set_index("group")
+    # n = n_effective * deff: with n suppressed, neither may be shown
+    assert table.loc["Anfield", ["deff_weighting", "n_effective", "max_weight"]].isna().all()
+    assert table.loc["Lozells", ["deff_weighting", "n_effective"]].notna().all()
+    shown = tables.format_columns(table.reset_index(), numbers={"n_effective": 0}, counts=["n"])
+    assert shown.set_index("group").loc["Anfield", "n"] == "suppressed"
+    # the shares of a selection too small to publish are not given either
+    shares = quality.item_nonresponse(tiny.tail(4))
+    assert shares[["answered", "dont_know", "refused", "blank"]].isna().all().all()

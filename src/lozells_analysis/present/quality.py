@@ -90,26 +90,37 @@ def count_table(
 
 
 def item_nonresponse(
-    survey: pd.DataFrame, codebook: Codebook | None = None, domains: Sequence[str] | None = None
+    survey: pd.DataFrame,
+    codebook: Codebook | None = None,
+    domains: Sequence[str] | None = None,
+    min_n: int | None = None,
 ) -> pd.DataFrame:
     """For each survey item: the share answered, "don't know", refused, and left blank.
 
+    Shares of fewer respondents than the floor (the project's, or ``min_n`` when higher) are
+    not given (missing): 2 of 3 people is a count, not a share.
+
     Examples
     --------
-    >>> df = pd.DataFrame({"trust_people": pd.array([1, 8, 9, None], dtype="Int8"),
-    ...                    "life_satisfaction": [7.0, 88, 99, None]})
+    >>> df = pd.DataFrame({"trust_people": pd.array([1, 8, 9, None] * 5, dtype="Int8"),
+    ...                    "life_satisfaction": [7.0, 88, 99, None] * 5})
     >>> item_nonresponse(df)[["item", "answered", "dont_know", "refused", "blank"]]
                     item  answered  dont_know  refused  blank
     0       trust_people      0.25       0.25     0.25   0.25
     1  life_satisfaction      0.25       0.25     0.25   0.25
+    >>> item_nonresponse(df.head(4))["answered"].isna().all()
+    np.True_
     """
+    from lozells_analysis.stats.published import CountRules
+
+    floor = CountRules.from_environment().with_min_n(min_n).min_n
     cb = codebook or load_codebook()
     rows = []
     for item in cb.items.values():
         if item.id not in survey.columns or (domains and item.domain not in domains):
             continue
         codes = cb.codes_of(survey[item.id], item)
-        n = len(codes)
+        n = len(codes) if len(codes) >= floor else 0  # too few: no share is given
         dk = [c for c, lab in item.labels.items() if lab == "Don't know"]
         ref = [c for c, lab in item.labels.items() if lab in ("Refused", "Prefer not to say")]
         blank = np.isnan(codes)
@@ -124,7 +135,7 @@ def item_nonresponse(
                 "dont_know": float(np.mean(is_dk)) if n else np.nan,
                 "refused": float(np.mean(is_ref)) if n else np.nan,
                 "blank": float(np.mean(blank)) if n else np.nan,
-                "n": n,
+                "n": len(codes),
             }
         )
     return pd.DataFrame(rows)
@@ -134,23 +145,40 @@ def weighting_effect(
     survey: pd.DataFrame,
     by: str | Sequence[str] | None = "neighbourhood",
     weight: str = "weight",
+    min_n: int | None = None,
 ) -> pd.DataFrame:
     """Kish's design effect due to weighting, ``n * sum(w^2) / sum(w)^2 = 1 + CV(w)^2``, with
     the effective sample size ``n / deff`` and the weights' range, overall and per group
     (``by``: a column name or a list of them; ``group`` then joins the values with ", ").
 
+    A group of fewer respondents than the floor (the project's, or ``min_n`` when higher)
+    gets no design effect, effective size or weights: ``n_effective * deff_weighting`` is
+    ``n``, which the table suppresses.
+
     Examples
     --------
-    >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "weight": [1.0, 3.0, 2.0, 2.0]})
+    >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"] * 5, "weight": [1.0, 3.0, 2.0, 2.0] * 5})
     >>> weighting_effect(df, by="g")[["group", "n", "deff_weighting", "n_effective"]].round(3)
-         group  n  deff_weighting  n_effective
-    0        a  2           1.250        1.600
-    1        b  2           1.000        2.000
-    2  Overall  4           1.125        3.556
+         group   n  deff_weighting  n_effective
+    0        a  10           1.250        8.000
+    1        b  10           1.000       10.000
+    2  Overall  20           1.125       17.778
+    >>> weighting_effect(df.head(4), by="g")["n_effective"].isna().all()
+    np.True_
     """
+
+    from lozells_analysis.stats.published import OVERALL, CountRules, counted
+
+    floor = CountRules.from_environment().with_min_n(min_n).min_n
 
     def one(w: np.ndarray) -> dict:
         n = len(w)
+        if n < floor:  # every other figure of the row would give n back
+            nan = float("nan")
+            return dict.fromkeys(
+                ("deff_weighting", "n_effective", "min_weight", "max_weight", "max_to_min"),
+                nan,
+            ) | {"n": n}
         deff = n * np.sum(w**2) / np.sum(w) ** 2
         return {
             "n": n,
@@ -167,8 +195,6 @@ def weighting_effect(
         for g, sub in survey.groupby(keys, observed=True, sort=True):
             name = ", ".join(map(str, g if isinstance(g, tuple) else (g,)))
             rows.append({"group": name, **one(sub[weight].to_numpy(float))})
-    from lozells_analysis.stats.published import OVERALL, counted
-
     rows.append({"group": OVERALL, **one(survey[weight].to_numpy(float))})
     out = pd.DataFrame(rows)
     if len(keys) > 1:  # a group names several columns' values: what it counts is not said
