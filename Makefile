@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 SYNTH  := data/synthetic/survey.parquet
 JOBS   ?=
 PYTEST_ARGS ?=
+# The tests keep Python's bytecode caches (pytest's rewritten test modules among them): with
+# PYTHONDONTWRITEBYTECODE set, every test run would compile and rewrite every module again,
+# seconds per pytest-xdist worker.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
 .PHONY: help install data reports test test-fast lab lint lock browser clean
@@ -42,10 +46,10 @@ browser: ## Install Debian's chromium (browser, PDF and JupyterLab tests) if it 
 	@./tools/ensure-chromium
 
 test: install data browser ## Run the whole test suite in parallel (installs everything it needs first)
-	$(BIN)/python -m pytest -n $(or $(JOBS),auto) $(PYTEST_ARGS)
+	$(PYTEST) -n $(or $(JOBS),auto) $(PYTEST_ARGS)
 
 test-fast: install data ## The quick suite before each commit: no browser, no full build, no fault injection
-	$(BIN)/python -m pytest -n $(or $(JOBS),auto) -m "not slow" --hypothesis-profile=fast $(PYTEST_ARGS)
+	$(PYTEST) -n $(or $(JOBS),auto) -m "not slow" --hypothesis-profile=fast $(PYTEST_ARGS)
 
 lab: install data ## Start JupyterLab with the lozells-analysis kernel
 	$(BIN)/jupyter lab notebooks/

@@ -601,14 +601,25 @@ def test_bad_file_gives_one_clear_survey_data_error(tmp_path, kind):
 
 @pytest.mark.parametrize("kind", sorted(CORPUS))
 def test_the_command_line_shows_the_message_and_no_traceback(tmp_path, kind, capsys):
+    """``lozells check FILE`` on every kind of bad file: exit status 2, the
+    SurveyDataError's message (file and fault named) on stderr, nothing on stdout, no
+    exception escaping the command line, and the file left as it was."""
+    import hashlib
+
     from lozells_analysis.cli import main
 
     path, mapping = CORPUS[kind].make(tmp_path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     argv = ["check", str(path)] + (["--mapping", str(mapping)] if mapping else [])
     assert main(argv) == 2
     out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.startswith("lozells check: ")
     assert CORPUS[kind].fragment in out.err and path.name in out.err
-    assert "Traceback" not in out.err + out.out and "pandas" not in out.err
+    assert "Traceback" not in out.err and "site-packages" not in out.err
+    assert "pandas" not in out.err
+    after = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    assert after == before
 
 
 @pytest.mark.slow  # a real process: the in-process checks above are the quick ones

@@ -271,6 +271,7 @@ def test_empty_rows_are_dropped_and_rows_keep_their_spreadsheet_numbers(tmp_path
     assert problem.column == "belong_neighbourhood" and problem.rows == [9]  # 2 + 6 + 1 blank
 
 
+@pytest.mark.slow  # a worksheet at its largest: the reader's worst case
 def test_a_stray_blank_cell_at_the_last_excel_row_adds_no_rows(tmp_path):
     """A cell holding a space at A1048576 (and a formatted empty one beside it) makes the
     sheet declare a million rows; they are dropped (the issue: a million phantom rows)."""
@@ -296,6 +297,7 @@ def test_a_stray_blank_cell_at_the_last_excel_row_adds_no_rows(tmp_path):
     assert result["peak"] < 1024 * 1024  # KiB: under 1 GiB, importing pandas included
 
 
+@pytest.mark.slow  # a worksheet at its largest: the reader's worst case
 def test_an_unused_sheet_with_a_cell_at_xfd1048576_is_never_parsed(tmp_path):
     """The issue's 13 KB workbook: one cell at XFD1048576 on a sheet the survey does not
     use reached 6.5 GB when every sheet was parsed."""

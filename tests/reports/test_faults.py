@@ -597,8 +597,7 @@ def corpus_families() -> dict:
     folder, an unknown format), the first of each in name order: the build's handling of a
     data error is the same whichever fault the loader found, so the end-to-end test needs
     each way a file reaches the loader, not each fault. Every one of the 61 faults goes
-    through the same loader in ``test_lozells_check_shows_the_message_and_no_traceback``
-    (in process) and in ``tests/data/test_bad_input.py``."""
+    through the same loader, and ``lozells check``, in ``tests/data/test_bad_input.py``."""
     corpus = bad_input_corpus()
     chosen: dict = {}
     for kind in sorted(corpus):
@@ -728,40 +727,3 @@ def test_a_broken_mapping_file_is_noticed_by_the_next_build(built):
     )
     assert "FAILED victim: SurveyDataError" in done.stderr and "Q99_trust" in done.stderr
     assert published(project) == before
-
-
-CORPUS_KINDS = sorted(bad_input_corpus())
-
-
-@pytest.mark.parametrize("kind", CORPUS_KINDS)
-def test_lozells_check_shows_the_message_and_no_traceback(kind, tmp_path, capsys):
-    """``lozells check FILE`` on every kind of bad file: exit status 2, the
-    SurveyDataError's message (file and fault named) on stderr, nothing on stdout, and no
-    exception escaping the command line."""
-    from lozells_analysis.cli import main
-
-    case = bad_input_corpus()[kind]
-    path, mapping = case.make(tmp_path)
-    before = file_digest(path)
-    argv = ["check", str(path)] + (["--mapping", str(mapping)] if mapping else [])
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert status == 2, (out, err)
-    assert out == ""
-    assert err.startswith("lozells check: ") and path.name in err and case.fragment in err
-    assert "Traceback" not in err and "site-packages" not in err
-    assert file_digest(path) == before
-
-
-def test_lozells_check_in_a_real_process_prints_no_traceback(tmp_path):
-    case = bad_input_corpus()["csv_text_in_numeric_column"]
-    path, _ = case.make(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "lozells_analysis.cli", "check", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE,
-    )
-    assert done.returncode == 2, done.stderr
-    assert "life_satisfaction" in done.stderr and "seven" in done.stderr
-    assert "Traceback" not in done.stderr and "pandas" not in done.stderr.lower()
