@@ -171,3 +171,44 @@ def test_a_pdf_showing_a_machine_path_is_held_back(tmp_path):
     writer.write(out)
     reason = _gate(tmp_path, {"pdf": ("r.pdf", out.getvalue())})
     assert reason == "held back: the PDF shows a machine path (it cannot be rewritten)"
+
+
+def _pdf_with_link(url: str) -> bytes:
+    import pypdf
+    from pypdf.annotations import Link
+
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_annotation(0, Link(rect=(10, 10, 100, 30), url=url))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_pdf_linking_to_a_file_on_the_machine_is_held_back(tmp_path):
+    reason = _gate(tmp_path, {"pdf": ("r.pdf", _pdf_with_link("file:///tmp/print/r.xlsx"))})
+    assert reason == "held back: the PDF shows a machine path (it cannot be rewritten)"
+    assert _gate(tmp_path, {"pdf": ("r.pdf", _pdf_with_link("r.xlsx"))}) is None
+
+
+def test_printing_makes_the_pdfs_links_to_local_files_relative(tmp_path):
+    from lozells_analysis.reports.gate import pdf_links
+    from lozells_analysis.reports.pdf import relative_links
+
+    printed = tmp_path / "print"
+    pdf = tmp_path / "r.pdf"
+    for url in (
+        f"{printed.as_uri()}/r.xlsx",
+        f"{tmp_path.as_uri()}/docs/statistics.md#weights",
+        "https://www.peopleshealthtrust.org.uk/",
+    ):
+        pdf.write_bytes(_pdf_with_link(url))
+        relative_links(pdf, printed)
+        (link,) = pdf_links(pdf.read_bytes())
+        assert str(tmp_path) not in link and not link.startswith("file:")
+    assert [pdf_links(_pdf_with_link(f"{printed.as_uri()}/r.xlsx"))] == [
+        [f"{printed.as_uri()}/r.xlsx"]
+    ]
+    pdf.write_bytes(_pdf_with_link(f"{tmp_path.as_uri()}/docs/statistics.md#weights"))
+    relative_links(pdf, printed)
+    assert pdf_links(pdf.read_bytes()) == ["../docs/statistics.md#weights"]

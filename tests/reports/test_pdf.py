@@ -67,7 +67,13 @@ reports:
      parameters: {{greeting: "read {tmp_path}/data/w6.csv"}}}}
   - {{id: study, notebook: notebooks/tiny.ipynb, audience: research}}
 """,
-        {"tiny.ipynb": helpers.tiny_cells("\nfrom IPython.display import HTML\nHTML(greeting)")},
+        {
+            "tiny.ipynb": helpers.tiny_cells(
+                "\nfrom IPython.display import HTML, display\ndisplay(HTML(greeting))\n"
+                'HTML(\'<a href="pack.xlsx">the spreadsheet</a> and '
+                '<a href="../docs/statistics.md">the methods</a>\')'
+            )
+        },
     )
     summary = build(project, BuildOptions(pdf=True))
     assert summary.ok, [o.error for o in summary.outcomes]
@@ -79,6 +85,12 @@ reports:
 
     text = pdf_text(data)
     assert "read data/w6.csv" in text and str(tmp_path) not in text
+    # links to the spreadsheet and the methods are relative, not the folder it printed from
+    from lozells_analysis.reports.gate import pdf_links
+
+    links = pdf_links(data)
+    assert {"pack.xlsx", "../docs/statistics.md"} <= set(links), links
+    assert not [u for u in links if u.startswith(("file:", "/"))], links
     assert data.startswith(b"%PDF-") and pdf.stat().st_size > 1000
     sizes = page_sizes(data)
     assert sizes and all(abs(w - A4[0]) < 1 and abs(h - A4[1]) < 1 for w, h in sizes), sizes

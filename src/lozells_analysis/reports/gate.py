@@ -336,10 +336,38 @@ def held_back(findings: Sequence[Finding]) -> str | None:
 
 def _shows_machine_path(path: Path, scrub: Scrubber) -> bool:
     """Whether a binary file's text (a PDF, whose text cannot be rewritten) shows the project
-    or staging folder. The build prints the PDF from a page already scrubbed
-    (``downloads.add_downloads``), so this is the safety net behind it."""
-    text = pdf_text(path.read_bytes())
-    return any(p and p.rstrip("/") + "/" in text for p in (scrub.root, scrub.staging))
+    or staging folder, or whether it links to a ``file:`` address (an absolute path on the
+    machine that printed it). The build prints the PDF from a page already scrubbed and
+    makes its links relative (``downloads.add_downloads``, ``pdf.relative_links``), so this
+    is the safety net behind them."""
+    data = path.read_bytes()
+    text = pdf_text(data)
+    if any(p and p.rstrip("/") + "/" in text for p in (scrub.root, scrub.staging)):
+        return True
+    return any(uri.startswith("file:") or uri.startswith("/") for uri in pdf_links(data))
+
+
+def pdf_links(data: bytes) -> list[str]:
+    """The addresses a PDF's link annotations point to.
+
+    Raises
+    ------
+    Unscannable
+        If the PDF cannot be read.
+    """
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        found = []
+        for page in reader.pages:
+            for ref in page.get("/Annots") or []:
+                action = ref.get_object().get("/A")
+                if action is not None and "/URI" in action:
+                    found.append(str(action["/URI"]))
+        return found
+    except Exception as exc:  # noqa: BLE001 - any unreadable PDF is held back
+        raise Unscannable(f"the PDF cannot be read ({type(exc).__name__})") from None
 
 
 def prepare_run(

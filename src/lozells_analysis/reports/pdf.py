@@ -147,9 +147,52 @@ def html_to_pdf(html: Path, pdf: Path, *, timeout: float = 120) -> None:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise BuildError(f"chromium took longer than {timeout:g} s to print {html}") from None
-    if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        tail = " ".join(done.stderr.strip().splitlines()[-3:])
-        raise BuildError(
-            f"chromium could not print {html} to PDF (exit {done.returncode}): {tail}"
-        )
+        if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+            tail = " ".join(done.stderr.strip().splitlines()[-3:])
+            raise BuildError(
+                f"chromium could not print {html} to PDF (exit {done.returncode}): {tail}"
+            )
+        relative_links(pdf, copy.parent)
     log.debug("printed %s to %s", html, pdf)
+
+
+def relative_links(pdf: Path, folder: Path) -> int:
+    """Make the PDF's links to local files relative again: Chromium resolves a page's relative
+    links (``briefing-lozells.xlsx``, ``../docs/statistics.md``) against the folder it printed
+    from, which would leave a temporary machine path in the published file. Links elsewhere
+    (``https:``, ``mailto:``) are left as they are. Returns how many links were rewritten.
+
+    Raises
+    ------
+    BuildError
+        If the PDF cannot be read or written.
+    """
+    import posixpath
+    from urllib.parse import unquote, urlsplit
+
+    import pypdf
+    from pypdf.generic import NameObject, TextStringObject
+
+    base = folder.resolve()
+    try:
+        writer = pypdf.PdfWriter(clone_from=str(pdf))
+        changed = 0
+        for page in writer.pages:
+            for ref in page.get("/Annots") or []:
+                action = ref.get_object().get("/A")
+                if action is None or "/URI" not in action:
+                    continue
+                parts = urlsplit(str(action["/URI"]))
+                if parts.scheme != "file":
+                    continue
+                target = posixpath.relpath(unquote(parts.path), base.as_posix())
+                if parts.fragment:
+                    target += "#" + parts.fragment
+                action[NameObject("/URI")] = TextStringObject(target)
+                changed += 1
+        if changed:
+            with pdf.open("wb") as out:
+                writer.write(out)
+    except (OSError, ValueError, pypdf.errors.PyPdfError) as exc:
+        raise BuildError(f"the links of {pdf.name} could not be made relative: {exc}") from None
+    return changed
