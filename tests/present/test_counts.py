@@ -169,3 +169,12 @@ def test_no_figure_beside_a_suppressed_count_gives_it_back(synthetic_survey):
     # the shares of a selection too small to publish are not given either
     shares = quality.item_nonresponse(tiny.tail(4))
     assert shares[["answered", "dont_know", "refused", "blank"]].isna().all().all()
+
+
+def test_a_relabelled_wave_column_registers_nothing_rather_than_the_wrong_selection(
+    registered, synthetic_survey
+):
+    est = _lozells_by_wave(synthetic_survey)
+    labelled = est.assign(wave=est["wave"].map(selection.wave_labels(short=True)))
+    shown = tables.format_columns(labelled, counts=["n"])
+    assert registered == [] and list(shown["n"]) == [f"{int(n):,}" for n in est["n"]]

@@ -189,7 +189,8 @@ def count_context(frame: pd.DataFrame, row: Mapping[str, Any]) -> dict[str, Any]
     """What one row's count of respondents counts, for the build's differencing check: the
     area and waves of the frame's selection, narrowed by the row's grouping values (a
     ``wave`` column gives its wave, ``neighbourhood`` its area, any other column a filter),
-    and the thing counted. Empty when the frame does not say (nothing is registered).
+    and the thing counted. Empty when the frame does not say, or a row's wave is no longer a
+    wave number (relabelled): a count whose selection is not known is not registered.
 
     Examples
     --------
@@ -211,7 +212,10 @@ def count_context(frame: pd.DataFrame, row: Mapping[str, Any]) -> dict[str, Any]
         if value is None or _is_missing(value) or value == OVERALL:
             continue
         if dim == "wave":
-            waves = [int(value)]
+            try:
+                waves = [int(value)]
+            except (TypeError, ValueError):  # relabelled ("Wave 1 (spring 2016)"): unknown
+                return {}
         elif dim == "neighbourhood":
             area = str(value)
         else:
