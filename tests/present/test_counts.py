@@ -178,3 +178,5 @@ def test_a_relabelled_wave_column_registers_nothing_rather_than_the_wrong_select
     labelled = est.assign(wave=est["wave"].map(selection.wave_labels(short=True)))
     shown = tables.format_columns(labelled, counts=["n"])
     assert registered == [] and list(shown["n"]) == [f"{int(n):,}" for n in est["n"]]
+    tables.format_columns(est.drop(columns="wave"), counts=["n"])  # which wave is not said
+    assert registered == []

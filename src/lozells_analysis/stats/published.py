@@ -30,9 +30,9 @@ __all__ = [
     "COUNTED_BY",
     "COUNTED_NOUN",
     "COUNTED_SELECTION",
-    "OVERALL",
     "DEFAULT_COUNT_ROUNDING",
     "MIN_N_ENV",
+    "OVERALL",
     "ROUNDING_ENV",
     "CountRules",
     "ShownCount",
@@ -189,8 +189,9 @@ def count_context(frame: pd.DataFrame, row: Mapping[str, Any]) -> dict[str, Any]
     """What one row's count of respondents counts, for the build's differencing check: the
     area and waves of the frame's selection, narrowed by the row's grouping values (a
     ``wave`` column gives its wave, ``neighbourhood`` its area, any other column a filter),
-    and the thing counted. Empty when the frame does not say, or a row's wave is no longer a
-    wave number (relabelled): a count whose selection is not known is not registered.
+    and the thing counted. Empty when the frame does not say, or a row no longer does (its
+    grouping column dropped or missing, its wave relabelled): a count whose selection is not
+    known is not registered.
 
     Examples
     --------
@@ -208,9 +209,13 @@ def count_context(frame: pd.DataFrame, row: Mapping[str, Any]) -> dict[str, Any]
     waves = [int(w) for w in selection.get("waves") or []] or None
     filters: dict[str, Any] = dict(selection.get("filters") or {})
     for col, dim in dict(frame.attrs.get(COUNTED_BY) or {}).items():
-        value = row.get(col)
-        if value is None or _is_missing(value) or value == OVERALL:
+        if col not in row:  # the column that narrows it was dropped: what it counts is unknown
+            return {}
+        value = row[col]
+        if isinstance(value, str) and value == OVERALL:
             continue
+        if value is None or _is_missing(value):
+            return {}
         if dim == "wave":
             try:
                 waves = [int(value)]
