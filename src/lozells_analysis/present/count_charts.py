@@ -194,12 +194,7 @@ def histogram(
         if title:
             ax.set_title(title, loc="left")
     q = v.quantile([0, 0.25, 0.5, 0.75, 1]).to_numpy()
-    shown = rules.shown(len(v))
-    how_many = (
-        f"fewer than {rules.min_n}"
-        if shown.value is None
-        else f"{'about ' if shown.rounded else ''}{shown.value:,}"
-    )
+    how_many = rules.words(rules.shown(len(v)))
     _describe(
         fig,
         f"Histogram of {xlabel.lower()} for {how_many} respondents in {len(edges) - 1} bins: "

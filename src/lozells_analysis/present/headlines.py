@@ -371,11 +371,8 @@ def count_phrase(
         area = selection.neighbourhood if area is None else area
         waves = selection.waves if waves is None else waves
     record_count(shown, noun, area=area, waves=waves, filters=filters, rules=rules)
-    if shown.value is None:
-        return f"fewer than {format_count(rules.min_n)} {noun}s"
     plural = "" if shown.value == 1 and not shown.rounded else "s"
-    about = "about " if shown.rounded else ""
-    return f"{about}{format_count(shown.value)} {noun}{plural}"
+    return f"{rules.words(shown)} {noun}{plural}"
 
 
 def _selection_min_n(selection: Any) -> int | None:

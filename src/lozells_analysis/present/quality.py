@@ -120,7 +120,8 @@ def item_nonresponse(
         if item.id not in survey.columns or (domains and item.domain not in domains):
             continue
         codes = cb.codes_of(survey[item.id], item)
-        n = len(codes) if len(codes) >= floor else 0  # too few: no share is given
+        n = len(codes)
+        shares = n >= floor  # too few respondents: no share is given
         dk = [c for c, lab in item.labels.items() if lab == "Don't know"]
         ref = [c for c, lab in item.labels.items() if lab in ("Refused", "Prefer not to say")]
         blank = np.isnan(codes)
@@ -131,11 +132,11 @@ def item_nonresponse(
                 "item": item.id,
                 "wording": item.wording,
                 "domain": cb.domains[item.domain],
-                "answered": float(np.mean(~blank & ~is_dk & ~is_ref)) if n else np.nan,
-                "dont_know": float(np.mean(is_dk)) if n else np.nan,
-                "refused": float(np.mean(is_ref)) if n else np.nan,
-                "blank": float(np.mean(blank)) if n else np.nan,
-                "n": len(codes),
+                "answered": float(np.mean(~blank & ~is_dk & ~is_ref)) if shares else np.nan,
+                "dont_know": float(np.mean(is_dk)) if shares else np.nan,
+                "refused": float(np.mean(is_ref)) if shares else np.nan,
+                "blank": float(np.mean(blank)) if shares else np.nan,
+                "n": n,
             }
         )
     return pd.DataFrame(rows)
@@ -272,9 +273,7 @@ def _counted_phrases(survey: pd.DataFrame) -> tuple[Any, Any]:
                 waves=selection.get("waves"),
                 rules=rules,
             )
-        if shown.value is None:
-            return f"fewer than {rules.min_n}"
-        return f"{'about ' if shown.rounded else ''}{shown.value:,}"
+        return rules.words(shown)
 
     def share(k: int, n: int) -> str:
         shown = rules.shown(k)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lozells_analysis.data.codebook import Codebook, load_codebook
-from lozells_analysis.stats.published import count_context
+from lozells_analysis.stats.published import CountRules, count_context
 
 log = logging.getLogger(__name__)
 
@@ -332,15 +332,8 @@ def banner(data: pd.DataFrame) -> Html:
             "quote it as a finding.</div>"
         )
     src = Path(str(attrs.get("source", "unknown file"))).name
-    from lozells_analysis.stats.published import CountRules
-
     rules = CountRules.from_environment()  # a count of responses: the counting rules apply
-    shown = rules.shown(len(data))
-    rows = (
-        f"fewer than {rules.min_n}"
-        if shown.value is None
-        else f"{'about ' if shown.rounded else ''}{format_count(shown.value)}"
-    )
+    rows = rules.words(rules.shown(len(data)))
     return Html(
         '<div class="lozells-banner" style="border-left:4px solid #0072B2;padding:0.4em 0.8em;'
         f'margin:0.5em 0 1em">Data: {html.escape(src)} ({rows} rows).</div>'

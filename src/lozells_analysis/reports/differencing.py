@@ -123,22 +123,19 @@ def nested(inner: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
     return (area_in, waves_in) != (area_out, waves_out)
 
 
-def _gives_away(a: Mapping[str, Any], b: Mapping[str, Any], floor: int) -> bool:
-    """Whether two counts, ``a`` inside ``b``, show a difference of 1 to ``floor - 1``."""
-    small, big = possible(a), possible(b)
-    if small is None or big is None:
-        return False
-    low, high = big[0] - small[1], big[1] - small[0]
-    # all possible differences small, and narrower than "1 to floor - 1" (which says no more
-    # than a suppressed cell's "fewer than 10" does)
-    return low >= 1 and high <= floor - 1 and (low > 1 or high < floor - 1)
-
-
 def _small(low: int, high: int, floor: int) -> bool:
     """Whether a count known to lie in ``low..high`` is given away as small: every value in
     the range is 1 to ``floor - 1``, and the range says more than a suppressed cell's "fewer
     than ``floor``" does."""
     return low >= 1 and high <= floor - 1 and (low > 1 or high < floor - 1)
+
+
+def _gives_away(a: Mapping[str, Any], b: Mapping[str, Any], floor: int) -> bool:
+    """Whether two counts, ``a`` inside ``b``, show a difference of 1 to ``floor - 1``."""
+    small, big = possible(a), possible(b)
+    if small is None or big is None:
+        return False
+    return _small(big[0] - small[1], big[1] - small[0], floor)
 
 
 #: A derived count: the range of true counts it can be, and the reports whose counts gave it.
@@ -158,7 +155,7 @@ def _tilings(direct: Mapping[int, _Range]) -> dict[int, _Range]:
     the tightest range: a count itself, or disjoint counts summed (waves 1-3 and 4-6 give
     1-6)."""
     tiled: dict[int, _Range] = {}
-    for mask in sorted({m for m in range(1, max(direct) * 2) if m} if direct else ()):
+    for mask in range(1, max(direct) * 2 if direct else 1):  # a mask's parts come first
         best = direct.get(mask)
         low_bit = mask & -mask
         for part, (lo, hi, who) in direct.items():
@@ -248,10 +245,9 @@ def conflicts(
     ]
     findings = [who for who in _tiling_conflicts(owned, floor) if me in who] if mine else []
     involved = {owner for who in findings for owner in who}
-    tiled_with_me = bool(findings)
     found: dict[str, None] = {}
     for other, theirs in published.items():
-        if tiled_with_me and other in involved:
+        if other in involved:
             found[other] = None
             continue
         for a in mine:

@@ -357,15 +357,11 @@ def pdf_links(data: bytes) -> list[str]:
     """
     import pypdf
 
+    from lozells_analysis.reports.pdf import link_actions
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
-        found = []
-        for page in reader.pages:
-            for ref in page.get("/Annots") or []:
-                action = ref.get_object().get("/A")
-                if action is not None and "/URI" in action:
-                    found.append(str(action["/URI"]))
-        return found
+        return [str(action["/URI"]) for action in link_actions(reader.pages)]
     except Exception as exc:  # noqa: BLE001 - any unreadable PDF is held back
         raise Unscannable(f"the PDF cannot be read ({type(exc).__name__})") from None
 

@@ -20,7 +20,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from lozells_analysis.exceptions import BuildError
 
@@ -156,6 +158,16 @@ def html_to_pdf(html: Path, pdf: Path, *, timeout: float = 120) -> None:
     log.debug("printed %s to %s", html, pdf)
 
 
+def link_actions(pages: Iterable[Any]) -> Iterator[Any]:
+    """The ``/URI`` actions of the link annotations on ``pages`` (``pypdf`` pages), in
+    order: ``action["/URI"]`` is the address, and can be rewritten in place."""
+    for page in pages:
+        for ref in page.get("/Annots") or []:
+            action = ref.get_object().get("/A")
+            if action is not None and "/URI" in action:
+                yield action
+
+
 def relative_links(pdf: Path, folder: Path) -> int:
     """Make the PDF's links to local files relative again: Chromium resolves a page's relative
     links (``briefing-lozells.xlsx``, ``../docs/statistics.md``) against the folder it printed
@@ -177,19 +189,15 @@ def relative_links(pdf: Path, folder: Path) -> int:
     try:
         writer = pypdf.PdfWriter(clone_from=str(pdf))
         changed = 0
-        for page in writer.pages:
-            for ref in page.get("/Annots") or []:
-                action = ref.get_object().get("/A")
-                if action is None or "/URI" not in action:
-                    continue
-                parts = urlsplit(str(action["/URI"]))
-                if parts.scheme != "file":
-                    continue
-                target = posixpath.relpath(unquote(parts.path), base.as_posix())
-                if parts.fragment:
-                    target += "#" + parts.fragment
-                action[NameObject("/URI")] = TextStringObject(target)
-                changed += 1
+        for action in link_actions(writer.pages):
+            parts = urlsplit(str(action["/URI"]))
+            if parts.scheme != "file":
+                continue
+            target = posixpath.relpath(unquote(parts.path), base.as_posix())
+            if parts.fragment:
+                target += "#" + parts.fragment
+            action[NameObject("/URI")] = TextStringObject(target)
+            changed += 1
         if changed:
             with pdf.open("wb") as out:
                 writer.write(out)

@@ -91,6 +91,20 @@ class CountRules:
             return self
         return CountRules(int(min_n), self.rounding, self.audience)
 
+    def words(self, shown: ShownCount) -> str:
+        """How a shown count reads: "fewer than 10" (suppressed), "about 160" (rounded) or
+        "157".
+
+        Examples
+        --------
+        >>> rules = CountRules(min_n=10, rounding=5)
+        >>> rules.words(rules.shown(3)), rules.words(rules.shown(1157))
+        ('fewer than 10', 'about 1,155')
+        """
+        if shown.value is None:
+            return f"fewer than {self.min_n:,}"
+        return f"{'about ' if shown.rounded else ''}{shown.value:,}"
+
     def shown(self, n: float | None) -> ShownCount:
         """The count as it may be published."""
         if n is None or (isinstance(n, float) and np.isnan(n)) or n is pd.NA:
