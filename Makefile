@@ -12,6 +12,8 @@ PYTEST_ARGS ?=
 # PYTHONDONTWRITEBYTECODE set, every test run would compile and rewrite every module again,
 # seconds per pytest-xdist worker.
 PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
+# --dist worksteal: a worker that runs out of tests takes half of another's queue, so the long
+# end-to-end tests (run first, see tests/conftest.py) never leave one worker busy alone at the end.
 
 .DEFAULT_GOAL := help
 .PHONY: help install data reports test test-fast lab lint lock browser clean
@@ -46,10 +48,10 @@ browser: ## Install Debian's chromium (browser, PDF and JupyterLab tests) if it 
 	@./tools/ensure-chromium
 
 test: install data browser ## Run the whole test suite in parallel (installs everything it needs first)
-	$(PYTEST) -n $(or $(JOBS),auto) $(PYTEST_ARGS)
+	$(PYTEST) -n $(or $(JOBS),auto) --dist worksteal $(PYTEST_ARGS)
 
 test-fast: install data ## The quick suite before each commit: no browser, no full build, no fault injection
-	$(PYTEST) -n $(or $(JOBS),auto) -m "not slow" --hypothesis-profile=fast $(PYTEST_ARGS)
+	$(PYTEST) -n $(or $(JOBS),auto) --dist worksteal -m "not slow" --hypothesis-profile=fast $(PYTEST_ARGS)
 
 lab: install data ## Start JupyterLab with the lozells-analysis kernel
 	$(BIN)/jupyter lab notebooks/

@@ -7,19 +7,24 @@ is ever downloaded. When it is missing the tests that need it fail saying so, ne
 The catalogue (``reports.yaml``, or the file named by ``LOZELLS_TEST_CATALOGUE``) is built
 once per session, with ``--force``, into a temporary reports folder, so the tests see every
 report freshly built from the current code and never touch the repository's ``reports/``.
-Several test modules ask for it; :func:`built_catalogue` builds it once per test session:
-under pytest-xdist the workers share one build (the first worker to ask builds it under a file
-lock in the session's common temporary folder; the others wait and read the same result), and
-within a process the result is memoised.
+The build runs in a process of its own, started as the session begins when any selected test
+is marked ``catalogue`` (``conftest.py``), so that it overlaps the rest of the suite: under
+pytest-xdist the workers share that one build in the session's common temporary folder. A
+test that reads one report waits only until that report is published (:func:`published_view`);
+one that needs the whole build waits for its result (:func:`built_catalogue`, memoised within
+a process).
 """
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import os
 import pickle
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -141,11 +146,22 @@ OVERFLOW_JS = """() => ({scroll: document.documentElement.scrollWidth,
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
+def set_width(page: Any, width: int, height: int = 900) -> None:
+    """Resize a loaded page's window to ``width`` px (the page is not reloaded: its CSS
+    answers to the new width, as when a reader narrows the window)."""
+    if page.viewport_size != {"width": width, "height": height}:
+        page.set_viewport_size({"width": width, "height": height})
+
+
 def axe_violations(axe: Any, page: Any) -> list[dict]:
-    """axe-core's violations of the WCAG 2.2 AA rules on a loaded page (``axe`` is an
-    ``axe_playwright_python`` ``Axe``)."""
+    """axe-core's violations of the WCAG 2.2 AA rules on a loaded page, as laid out now
+    (``axe`` is an ``axe_playwright_python`` ``Axe``, which brings axe-core's script). The
+    script is injected once per page load: checking again after a resize reuses it."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(axe.axe_script)
     options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
-    return axe.run(page, options=options).response["violations"]
+    results = page.evaluate("options => window.axe.run(document, options)", options)
+    return list(results["violations"])
 
 
 def describe_violations(found: list[dict]) -> str:
@@ -241,6 +257,8 @@ def run_views() -> list[str]:
 
 
 _BUILT: dict[str, BuiltCatalogue] = {}
+#: How often a test waiting for the catalogue looks again, in seconds.
+POLL = 0.2
 
 
 def _session_folder(tmp_path_factory: Any) -> Path:
@@ -250,24 +268,115 @@ def _session_folder(tmp_path_factory: Any) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+def catalogue_folder(tmp_path_factory: Any) -> Path:
+    """Where this session's catalogue is built: ``reports/``, ``.lozells/``, the builder's
+    pid and log, and its result (``built.pickle``, or ``error.txt``)."""
+    return _session_folder(tmp_path_factory) / "catalogue"
+
+
+def start_catalogue_build(base: Path) -> None:
+    """Start building the catalogue into ``base`` in a process of its own, unless this
+    session has started it already (the first caller creates ``builder.pid`` exclusively).
+    The tests go on meanwhile; each waits only for what it reads (:func:`published_view`,
+    :func:`built_catalogue`)."""
+    base.mkdir(parents=True, exist_ok=True)
+    try:
+        marker = os.open(base / "builder.pid", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    with (base / "builder.log").open("wb") as log:
+        builder = subprocess.Popen(  # noqa: S603 - this file, run by this Python
+            [sys.executable, str(Path(__file__).resolve()), str(base)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    _BUILDERS.append(builder)  # reaped when this process ends
+    os.write(marker, str(builder.pid).encode())
+    os.close(marker)
+
+
+_BUILDERS: list[subprocess.Popen] = []
+
+
+def _builder_gone(base: Path) -> bool:
+    """Whether the builder process has ended (or is a zombie) without leaving a result."""
+    try:
+        pid = int((base / "builder.pid").read_text() or "0")
+    except (FileNotFoundError, ValueError):
+        return False  # not started yet, or its pid not written yet
+    if not pid:
+        return False
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return any(
+        line.startswith("State:") and line.split()[1] in "ZX" for line in status.splitlines()
+    )
+
+
+def _finished(base: Path) -> bool:
+    return (base / "built.pickle").is_file() or (base / "error.txt").is_file()
+
+
+def _wait(base: Path, ready: Any) -> None:
+    """Wait until ``ready()``, or the build has a result, or its process is gone."""
+    while not ready() and not _finished(base):
+        if _builder_gone(base) and not _finished(base):
+            return
+        time.sleep(POLL)
+
+
 def built_catalogue(tmp_path_factory: Any) -> BuiltCatalogue:
-    """Build the catalogue once per test session (forced, two parallel kernels) into a
-    temporary reports folder shared by every worker; later calls return the same build."""
+    """The catalogue built once per test session (forced, two parallel kernels) into a
+    temporary reports folder shared by every worker: started now unless it was started
+    already, then waited for; later calls return the same build."""
     key = str(catalogue_path())
     if key in _BUILT:
         return _BUILT[key]
-    base = _session_folder(tmp_path_factory) / "catalogue"
-    base.mkdir(parents=True, exist_ok=True)
-    with (base / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        result = base / "built.pickle"
-        if result.is_file():
-            built = pickle.loads(result.read_bytes())
-        else:
-            built = _build_catalogue(base)
-            result.write_bytes(pickle.dumps(built))
+    base = catalogue_folder(tmp_path_factory)
+    start_catalogue_build(base)
+    _wait(base, lambda: False)
+    if (base / "error.txt").is_file():
+        pytest.fail(
+            "the catalogue build failed:\n" + (base / "error.txt").read_text(encoding="utf-8"),
+            pytrace=False,
+        )
+    if not (base / "built.pickle").is_file():
+        log = base / "builder.log"
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.is_file() else ""
+        pytest.fail(f"the catalogue build stopped without a result; its log ends:\n{tail}")
+    built = BuiltCatalogue(**pickle.loads((base / "built.pickle").read_bytes()))
     _BUILT[key] = built
     return built
+
+
+def published_view(tmp_path_factory: Any, name_view: str) -> Path:
+    """The published file of ``name.view`` (or ``index``) as soon as the catalogue build
+    has published it, without waiting for the rest of the build; when the build ends
+    without it, the test fails with the run's error (:func:`view_path`)."""
+    if name_view == "<empty catalogue>":
+        return view_path(built_catalogue(tmp_path_factory), name_view)
+    base = catalogue_folder(tmp_path_factory)
+    start_catalogue_build(base)
+    path = base / "reports" / f"{name_view}.html"
+    _wait(base, path.is_file)
+    if path.is_file():
+        return path
+    built = built_catalogue(tmp_path_factory)
+    return built.reports / "index.html" if name_view == "index" else view_path(built, name_view)
+
+
+def stop_catalogue_build(base: Path) -> None:
+    """End a catalogue build still running when the session ends (a test run stopped
+    early): it stops its kernels and publishes nothing more (SIGTERM)."""
+    if _finished(base) or _builder_gone(base):
+        return
+    try:
+        os.kill(int((base / "builder.pid").read_text()), signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass
 
 
 def _build_catalogue(base: Path) -> BuiltCatalogue:
@@ -358,3 +467,24 @@ def build_report(
         log = failure.log.read_text(encoding="utf-8")[-3000:] if failure.log else ""
         pytest.fail(f"building {notebook} failed: {failure.error}\n{log}", pytrace=False)
     return {view: project.reports / f"{run_id}.{view}.html" for view in ("research", "briefing")}
+
+
+def _build_in_this_process(base: Path) -> None:
+    """The builder's work (``python tests/browser_support.py BASE``): build, then leave the
+    result in ``built.pickle`` (or the error in ``error.txt``), each written whole."""
+    try:
+        built = _build_catalogue(base)
+    except BaseException as exc:  # pytest.fail in _build_catalogue is a BaseException
+        import traceback
+
+        text = str(exc) if isinstance(exc, pytest.fail.Exception) else traceback.format_exc()
+        (base / "error.tmp").write_text(text, encoding="utf-8")
+        (base / "error.tmp").replace(base / "error.txt")
+        raise SystemExit(1) from None
+    # the fields, not the dataclass: this process knows it as __main__.BuiltCatalogue
+    (base / "built.tmp").write_bytes(pickle.dumps(vars(built)))
+    (base / "built.tmp").replace(base / "built.pickle")
+
+
+if __name__ == "__main__":
+    _build_in_this_process(Path(sys.argv[1]))

@@ -17,10 +17,17 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
+from lozells_analysis.cli import _leave_out_unused_slow_imports
 from lozells_analysis.data.codebook import load_codebook
 from lozells_analysis.data.synthetic import generate
 
+from . import browser_support
+
 REFERENCE = Path(__file__).resolve().parent / "reference"
+
+# As the ``lozells`` command does: nbformat's jsonschema need not compile rfc3987_syntax's
+# grammar (seconds) in each test process that reads or runs a notebook.
+_leave_out_unused_slow_imports()
 
 # Property-based tests: 60 examples each in the whole suite; `make test-fast` selects the
 # "fast" profile (--hypothesis-profile=fast) to keep the pre-commit loop under a minute.
@@ -118,3 +125,34 @@ def synthetic_survey():
 def _no_read_tracking(monkeypatch):
     """Tests that load data must not append to a report build's read log."""
     monkeypatch.delenv("LOZELLS_READS_FILE", raising=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the slow end-to-end tests that build their own projects first (they overlap the
+    catalogue's build, and many of them wait on processes and timeouts), then those that read
+    the catalogue, and the quick ones last, where they fill the gaps as the parallel workers
+    finish. Only the order changes: every test is independent of it."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("catalogue"):
+            return 1
+        return 0 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)  # stable: the collection order within each group
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _catalogue_build_starts_with_the_session(request, tmp_path_factory):
+    """When any selected test needs the real catalogue (marked ``catalogue``), its build
+    starts now, in a process of its own, and overlaps the tests that come before."""
+    if any(item.get_closest_marker("catalogue") for item in request.session.items):
+        browser_support.start_catalogue_build(browser_support.catalogue_folder(tmp_path_factory))
+
+
+def pytest_unconfigure(config):
+    """A catalogue build still running when the session ends (stopped early) is stopped."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller does this
+        return
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is not None and factory._basetemp is not None:
+        browser_support.stop_catalogue_build(factory.getbasetemp() / "catalogue")

@@ -123,3 +123,27 @@ def test_build_exit_status_is_0_when_all_succeed_then_1_when_one_fails(tmp_path,
     assert main(["--root", str(tmp_path), "build", "one"]) == 1
     err = capsys.readouterr().err
     assert "FAILED one: ValueError: boom" in err and "logs/one.log" in err
+
+
+def test_the_command_leaves_out_the_iri_grammar_and_notebooks_still_validate():
+    """``lozells`` keeps ``rfc3987_syntax`` (seconds to import) out of its process; nbformat
+    still validates a notebook and still rejects a broken one without it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from lozells_analysis.cli import _leave_out_unused_slow_imports\n"
+        "_leave_out_unused_slow_imports()\n"
+        "import nbformat\n"
+        "nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')]))\n"
+        "try:\n"
+        "    nbformat.validate({'nbformat': 4, 'nbformat_minor': 5, 'metadata': {},\n"
+        "        'cells': [{'cell_type': 'bogus', 'id': 'a', 'metadata': {}, 'source': ''}]})\n"
+        "except nbformat.ValidationError:\n"
+        "    print('rejected')\n"
+        "print(sys.modules.get('rfc3987_syntax', 'absent'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["rejected", "None"], done.stdout

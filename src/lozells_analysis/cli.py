@@ -259,8 +259,19 @@ def _codebook_items() -> list[str]:
     return list(load_codebook().items)
 
 
+def _leave_out_unused_slow_imports() -> None:
+    """Keep ``rfc3987_syntax`` out of this process. jsonschema (which nbformat imports, and so
+    papermill and nbconvert) imports it when installed, only to check the "iri" string format,
+    which no notebook schema uses; importing it compiles an Earley grammar, about 3 s of every
+    ``lozells`` process that builds. Only the command's own process is affected, and only when
+    jsonschema has not been imported yet."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "not importable"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lozells`` command line; return its exit status."""
+    _leave_out_unused_slow_imports()
     from lozells_analysis.exceptions import (
         BuildEnvironmentError,
         CatalogueError,

@@ -2,9 +2,9 @@
 
 Every built report (both views) and the index is checked by axe-core (through
 ``axe-playwright-python``) with the WCAG 2.0, 2.1 and 2.2 A and AA rules, at 1280 px and at
-390 px, in ``test_browser.py``: one page load per view and width serves the browser checks,
-the screenshot and axe, which keeps the suite quick. Here the check is shown to catch a page
-with faults, so that a clean result there means something.
+390 px, in ``test_browser.py``: one page load per view serves the browser checks and axe at
+both widths (the page is narrowed after the first), which keeps the suite quick. Here the
+check is shown to catch a page with faults, so that a clean result there means something.
 """
 
 from __future__ import annotations
@@ -49,3 +49,26 @@ def test_the_check_catches_violations(browser, axe, tmp_path):
     assert {"html-has-lang", "image-alt", "color-contrast", "label"} <= ids, ids
     assert "color-contrast" in support.describe_violations(found)
     assert sizes["scroll"] > sizes["inner"]
+
+
+def test_narrowing_a_loaded_page_checks_it_at_the_new_width(browser, axe, tmp_path):
+    """The second width is checked on the narrowed page, not on the layout of the first: a
+    page that is clean at 1280 px but, below 500 px, turns its text faint and keeps an 800 px
+    box is caught at 390 px by both the overflow check and axe."""
+    page_file = tmp_path / "narrow.html"
+    page_file.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>Narrow</title><style>'
+        "@media (max-width: 500px) { p { color: #bbb; background: #fff; } }"
+        '</style></head><body><main><h1>Narrow</h1><p>Text</p><div style="width: 800px">'
+        "box</div></main></body></html>"
+    )
+    page, _ = support.open_page(browser, page_file.as_uri(), width=1280)
+    try:
+        wide = support.axe_violations(axe, page), page.evaluate(support.OVERFLOW_JS)
+        support.set_width(page, 390)
+        narrow = support.axe_violations(axe, page), page.evaluate(support.OVERFLOW_JS)
+    finally:
+        page.context.close()
+    assert wide[0] == [] and wide[1]["scroll"] <= wide[1]["inner"], wide
+    assert {v["id"] for v in narrow[0]} == {"color-contrast"}, narrow[0]
+    assert narrow[1]["scroll"] > narrow[1]["inner"], narrow[1]

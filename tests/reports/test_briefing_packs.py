@@ -1,62 +1,39 @@
 """The briefing packs as the build publishes them: each written for its own neighbourhood and
 audience and never another's, with Main points, Things you need to know before the findings,
-and no machine path (three packs built from the real notebook with a small catalogue)."""
+and no machine path (three packs of the real catalogue, built once per session: see
+``browser_support``)."""
 
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
-import shutil
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from lozells_analysis.data.codebook import load_codebook
-from lozells_analysis.paths import notebooks_dir, project_root
-from lozells_analysis.reports.build import BuildOptions, build
+from lozells_analysis.paths import project_root
 
-_spec = importlib.util.spec_from_file_location(
-    "reports_helpers", Path(__file__).parents[1] / "reports_helpers.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
+from .. import browser_support as support
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.catalogue]
 
 AREAS = {
     "lozells": ("Lozells", "Lozells Health Commission"),
     "govanhill": ("Govanhill", "local partners"),
     "caia-park": ("Caia Park", "local partners"),
 }
-CATALOGUE = """
-reports:
-  - id: briefing
-    notebook: notebooks/09_briefing_pack.ipynb
-    audience: briefing
-    for_each:
-      neighbourhood: [Lozells, Govanhill, Caia Park]
-"""
 
 
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("packs")
-    nb = nbformat.read(notebooks_dir() / "09_briefing_pack.ipynb", as_version=4)
-    cells = [dict(c) for c in nb.cells]
-    for c in cells:
-        c["metadata"] = dict(c.get("metadata", {}))
-        if c["cell_type"] == "code":
-            c["outputs"], c["execution_count"] = [], None
-    project = helpers.make_project(root, CATALOGUE, {"09_briefing_pack.ipynb": cells})
-    shutil.copy(project_root() / "pyproject.toml", root / "pyproject.toml")
-    summary = build(project, BuildOptions(jobs=2))
-    assert summary.ok, [(o.name, o.status, o.reason) for o in summary.outcomes]
-    return root, {
-        slug: (project.reports / f"briefing-{slug}.briefing.html").read_text(encoding="utf-8")
+    """The folder the catalogue was built in, and each area's published briefing pack."""
+    pages = {
+        slug: support.published_view(tmp_path_factory, f"briefing-{slug}.briefing").read_text(
+            encoding="utf-8"
+        )
         for slug in AREAS
     }
+    return support.catalogue_folder(tmp_path_factory), pages
 
 
 def _visible(page: str) -> str:

@@ -31,7 +31,7 @@ from lozells_analysis.stats.design import SurveyDesign
 
 from .. import browser_support as support
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.catalogue]
 
 NOTEBOOKS = sorted(p.stem for p in notebooks_dir().glob("0*.ipynb"))
 

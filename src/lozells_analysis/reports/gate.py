@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import io
 import json
@@ -173,8 +174,11 @@ class Unscannable(Exception):
     """A published file whose text cannot be read, so it cannot be checked."""
 
 
+@functools.lru_cache(maxsize=4)
 def pdf_text(data: bytes) -> str:
-    """The text of a PDF (every page), read with ``pypdf``.
+    """The text of a PDF (every page), read with ``pypdf``; remembered for the last few
+    PDFs, since the gate reads each one's text twice (for personal data and for machine
+    paths) and extracting it takes about a second.
 
     Raises
     ------
