@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -99,15 +100,25 @@ class PageRecord:
     failed: list[str] = field(default_factory=list)
 
 
+@contextmanager
 def open_page(
     browser: Any, url: str, width: int = 1280, height: int = 900
-) -> tuple[Any, PageRecord]:
-    """Open ``url`` in a fresh context of ``width`` px; every request that is not
-    ``file:``/``data:``/``about:``/``blob:`` is recorded and aborted, never sent."""
+) -> Iterator[tuple[Any, PageRecord]]:
+    """Open ``url`` in a fresh context of ``width`` px, closed on leaving the ``with``; every
+    request that is not ``file:``/``data:``/``about:``/``blob:`` is recorded and aborted,
+    never sent."""
     context = browser.new_context(
         viewport={"width": width, "height": height}, service_workers="block"
     )
-    page = context.new_page()
+    try:
+        yield _load(context.new_page(), url)
+    finally:
+        context.close()
+
+
+def _load(page: Any, url: str) -> tuple[Any, PageRecord]:
+    """Load ``url`` in ``page``, recording what it does (:class:`PageRecord`) and aborting
+    every request outside the file."""
     record = PageRecord()
 
     def route(r: Any) -> None:
@@ -123,6 +134,15 @@ def open_page(
     page.on("requestfailed", lambda r: record.failed.append(r.url))
     page.goto(url, wait_until="load")
     return page, record
+
+
+def process_gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie counts: it is already dead)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return bool(re.search(r"^State:\s+[ZX]", status, re.M))
 
 
 IMAGES_JS = """() => Array.from(document.images).map((img, i) => ({
@@ -259,6 +279,8 @@ def run_views() -> list[str]:
 _BUILT: dict[str, BuiltCatalogue] = {}
 #: How often a test waiting for the catalogue looks again, in seconds.
 POLL = 0.2
+#: The catalogue builders this process started (reaped when it ends).
+_BUILDERS: list[subprocess.Popen] = []
 
 
 def _session_folder(tmp_path_factory: Any) -> Path:
@@ -291,29 +313,18 @@ def start_catalogue_build(base: Path) -> None:
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-    _BUILDERS.append(builder)  # reaped when this process ends
+    _BUILDERS.append(builder)
     os.write(marker, str(builder.pid).encode())
     os.close(marker)
 
 
-_BUILDERS: list[subprocess.Popen] = []
-
-
 def _builder_gone(base: Path) -> bool:
-    """Whether the builder process has ended (or is a zombie) without leaving a result."""
+    """Whether the builder process has ended."""
     try:
         pid = int((base / "builder.pid").read_text() or "0")
     except (FileNotFoundError, ValueError):
         return False  # not started yet, or its pid not written yet
-    if not pid:
-        return False
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return any(
-        line.startswith("State:") and line.split()[1] in "ZX" for line in status.splitlines()
-    )
+    return bool(pid) and process_gone(pid)
 
 
 def _finished(base: Path) -> bool:
@@ -322,9 +333,7 @@ def _finished(base: Path) -> bool:
 
 def _wait(base: Path, ready: Any) -> None:
     """Wait until ``ready()``, or the build has a result, or its process is gone."""
-    while not ready() and not _finished(base):
-        if _builder_gone(base) and not _finished(base):
-            return
+    while not (ready() or _finished(base) or _builder_gone(base)):
         time.sleep(POLL)
 
 

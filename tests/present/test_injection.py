@@ -129,12 +129,9 @@ CHECK_JS = """() => ({
 @pytest.mark.parametrize("view", ["research", "briefing"])
 def test_planted_markup_in_listening_events_is_shown_as_text(injected_reports, browser, view):
     views, ward, group = injected_reports
-    page, record = support.open_page(browser, views[view].as_uri())
-    try:
+    with support.open_page(browser, views[view].as_uri()) as (page, record):
         page.wait_for_load_state("networkidle")
         found = page.evaluate(CHECK_JS)
-    finally:
-        page.context.close()
     assert found["pwned"] == "undefined", "planted markup ran in the report"
     assert found["handlers"] == [] and found["scripts"] == 0, found["handlers"]
     text = found["text"]
@@ -149,10 +146,7 @@ def test_planted_markup_in_listening_events_is_shown_as_text(injected_reports, b
 def test_the_browser_check_catches_markup_that_runs(browser, tmp_path):
     page_file = tmp_path / "live.html"
     page_file.write_text(f"<!DOCTYPE html><html><body><p>{SCRIPT}{IMG}</p></body></html>")
-    page, _ = support.open_page(browser, page_file.as_uri())
-    try:
+    with support.open_page(browser, page_file.as_uri()) as (page, _):
         found = page.evaluate(CHECK_JS)
-    finally:
-        page.context.close()
     assert found["pwned"] == "number" and found["handlers"] and found["scripts"] == 1
     assert SCRIPT not in found["text"]

@@ -39,12 +39,9 @@ def test_the_check_catches_violations(browser, axe, tmp_path):
         '<p style="color:#bbb;background:#fff">faint</p><input type="text">'
         '<div style="width:2000px">wide</div></body></html>'
     )
-    page, _ = support.open_page(browser, bad.as_uri(), width=390)
-    try:
+    with support.open_page(browser, bad.as_uri(), width=390) as (page, _):
         found = support.axe_violations(axe, page)
         sizes = page.evaluate(support.OVERFLOW_JS)
-    finally:
-        page.context.close()
     ids = {v["id"] for v in found}
     assert {"html-has-lang", "image-alt", "color-contrast", "label"} <= ids, ids
     assert "color-contrast" in support.describe_violations(found)
@@ -62,13 +59,10 @@ def test_narrowing_a_loaded_page_checks_it_at_the_new_width(browser, axe, tmp_pa
         '</style></head><body><main><h1>Narrow</h1><p>Text</p><div style="width: 800px">'
         "box</div></main></body></html>"
     )
-    page, _ = support.open_page(browser, page_file.as_uri(), width=1280)
-    try:
+    with support.open_page(browser, page_file.as_uri(), width=1280) as (page, _):
         wide = support.axe_violations(axe, page), page.evaluate(support.OVERFLOW_JS)
         support.set_width(page, 390)
         narrow = support.axe_violations(axe, page), page.evaluate(support.OVERFLOW_JS)
-    finally:
-        page.context.close()
     assert wide[0] == [] and wide[1]["scroll"] <= wide[1]["inner"], wide
     assert {v["id"] for v in narrow[0]} == {"color-contrast"}, narrow[0]
     assert narrow[1]["scroll"] > narrow[1]["inner"], narrow[1]

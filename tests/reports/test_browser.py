@@ -108,8 +108,7 @@ def test_report_in_chromium(tmp_path_factory, browser, axe, screenshots, name_vi
     soon as the report is published, while the rest of the catalogue builds)."""
     path = support.published_view(tmp_path_factory, name_view)
     failures = []
-    page, record = support.open_page(browser, path.as_uri(), width=support.WIDTHS[0])
-    try:
+    with support.open_page(browser, path.as_uri(), width=support.WIDTHS[0]) as (page, record):
         for width in support.WIDTHS:
             support.set_width(page, width)
             if problems := browser_problems(page, record):
@@ -122,8 +121,6 @@ def test_report_in_chromium(tmp_path_factory, browser, axe, screenshots, name_vi
             if screenshots is not None:
                 shot = support.screenshot_path(screenshots, name_view, width)
                 page.screenshot(path=str(shot), full_page=True)
-    finally:
-        page.context.close()
     assert not failures, "\n".join(failures)
 
 
@@ -139,11 +136,8 @@ def test_the_checks_catch_a_bad_page(browser, tmp_path):
         '<div style="width: 2000px">wide</div>'
         "<script>console.error('oops'); undefined_function();</script></body></html>"
     )
-    page, record = support.open_page(browser, bad.as_uri(), width=390)
-    try:
+    with support.open_page(browser, bad.as_uri(), width=390) as (page, record):
         problems = browser_problems(page, record)
-    finally:
-        page.context.close()
     assert set(problems) == {
         "requests outside the file",
         "console errors",

@@ -42,6 +42,8 @@ from lozells_analysis.reports.lock import BuildLock, LockHeld
 from lozells_analysis.reports.project import Project
 from lozells_analysis.reports.state import BuildState
 
+from ..browser_support import process_gone
+
 pytestmark = pytest.mark.slow
 
 KERNEL = "lozells-analysis"
@@ -243,14 +245,6 @@ def wait_for(predicate: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
         time.sleep(0.05)
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return bool(re.search(r"^State:\s+[ZX]", status, re.M))  # zombie: already dead
 
 
 # --- what must hold after a fault ----------------------------------------------------------
