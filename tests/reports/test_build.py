@@ -158,6 +158,34 @@ print(json.dumps({{"statuses": sorted(o.status for o in s.outcomes), "heavy": he
     assert result == {"statuses": ["skipped", "skipped", "skipped"], "heavy": []}
 
 
+def test_a_build_publishes_without_loading_a_plotting_or_statistics_library(tmp_path):
+    """The notebooks draw and compute in their kernels; the build process only runs and
+    publishes them, so it never pays for importing matplotlib, seaborn or scipy.stats
+    (seconds in every cron build and every test build)."""
+    project, _ = _single(tmp_path)
+    script = f"""
+import json, sys
+from pathlib import Path
+from lozells_analysis.reports.build import BuildOptions, build
+from lozells_analysis.reports.project import Project
+root = Path({str(project.root)!r})
+p = Project(root=root, catalogue=root / "reports.yaml", reports=root / "reports",
+            state_dir=root / ".lozells", library=root / "library",
+            lock_file=root / "requirements.lock")
+s = build(p, BuildOptions())
+heavy = sorted(m for m in ("matplotlib", "seaborn", "scipy.stats", "statsmodels")
+               if m in sys.modules)
+print(json.dumps({{"statuses": [o.status for o in s.outcomes], "heavy": heavy}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"statuses": ["built"], "heavy": []}
+    page = (project.reports / "solo.research.html").read_text(encoding="utf-8")
+    assert ".lozells-verdict-better" in page  # the comparison colours are in its CSS
+
+
 def _single(tmp_path, cells=None, params="{greeting: one}"):
     data = tmp_path / "data.csv"
     data.write_text("a\n1\n")

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from lozells_analysis.present.plot_style import COMPARISON_COLOURS
+from lozells_analysis.present.palette import COMPARISON_COLOURS
 from lozells_analysis.present.tables import (
     CAUTION,
     Html,

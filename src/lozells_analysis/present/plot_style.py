@@ -30,30 +30,12 @@ from matplotlib.figure import Figure
 from matplotlib.rcsetup import cycler  # what ``matplotlib.cycler`` is
 from matplotlib.ticker import FuncFormatter
 
+from lozells_analysis.present.palette import COMPARISON_COLOURS, GREY, OKABE_ITO
 from lozells_analysis.present.tables import format_interval
 
 __all__ = ["COMPARISON_COLOURS", "DPI", "GREY", "MAX_WIDTH_IN", "OKABE_ITO"]
 
-#: Okabe & Ito (2008) colour-blind-safe palette (black last).
-OKABE_ITO = [
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#000000",
-]
-#: Fingertips-style comparison colours, colour-blind safe (with markers as a second cue).
-COMPARISON_COLOURS = {
-    "better": "#0072B2",
-    "similar": "#F0E442",
-    "worse": "#D55E00",
-    "not compared": "#FFFFFF",
-}
 _COMPARISON_MARKERS = {"better": "^", "similar": "o", "worse": "v", "not compared": "s"}
-GREY = "#777777"
 MAX_WIDTH_IN = 9.0  # 900 px at 100 dpi
 DPI = 100
 _RC = {
