@@ -32,16 +32,20 @@ from dataclasses import dataclass, field
 
 TICK = os.sysconf("SC_CLK_TCK")
 
-KINDS = [  # (substring of the command line, kind): first match wins
+KINDS = [  # (part of the command line, kind): the first that matches wins
     ("ipykernel_launcher", "Jupyter kernels"),
-    ("chrom", "Chromium"),
-    ("playwright", "Playwright driver"),
-    ("browser_support.py", "catalogue builder"),
     ("lozells_analysis.cli", "lozells build processes"),
     ("launcher.py", "lozells build processes"),
     ("/bin/lozells", "lozells build processes"),
+    ("browser_support.py", "catalogue builder"),
+    ("lib/chromium/chromium", "Chromium"),
+    ("chrome", "Chromium"),
+    ("playwright", "Playwright driver"),
     ("exec(eval(sys.stdin", "pytest workers"),
-    ("pytest", "pytest controller"),
+    ("jupyter-lab", "JupyterLab"),
+    ("jupyterlab", "JupyterLab"),
+    ("-m pytest", "pytest controller"),
+    ("bin/pytest", "pytest controller"),
     ("distributed", "Dask"),
     ("multiprocessing", "process pools"),
     ("python", "other Python"),
