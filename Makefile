@@ -44,7 +44,7 @@ data: $(SYNTH) ## Generate the synthetic survey and qualitative data (if missing
 reports: install data ## Build every report in reports.yaml into reports/ (skips what has not changed)
 	$(BIN)/lozells build $(if $(JOBS),--jobs $(JOBS),)
 
-browser: ## Install Debian's chromium (browser, PDF and JupyterLab tests) if it is missing
+browser: ## Install Debian's chromium (PDF, browser and JupyterLab tests) and chromium-headless-shell (page checks) if missing
 	@./tools/ensure-chromium
 
 test: install data browser ## Run the whole test suite in parallel (installs everything it needs first)

@@ -1,4 +1,5 @@
-"""Every report of the catalogue, in a real browser (Debian's Chromium, driven by Playwright).
+"""Every report of the catalogue, in a real browser engine (Debian's Chromium: its headless shell
+when installed, see ``browser_support.CHROMIUM_CANDIDATES``; driven by Playwright).
 
 The catalogue is built once per session into a temporary folder (``browser_support``). Each
 report view (research and briefing) and the index is opened from ``file://`` and must:
