@@ -136,8 +136,9 @@ def test_index_lists_every_run_with_links(built):
     assert external_references(index) == []
 
 
-def test_noop_build_skips_everything_without_importing_papermill_or_nbconvert(built):
-    project, _, _ = built
+def _build_in_a_new_process(project, modules: tuple[str, ...]) -> dict:
+    """Build ``project`` in a Python process of its own; the runs' statuses (sorted) and
+    which of ``modules`` that process imported."""
     script = f"""
 import json, sys
 from pathlib import Path
@@ -147,14 +148,20 @@ p = Project(root=Path({str(project.root)!r}), catalogue=Path({str(project.catalo
             reports=Path({str(project.reports)!r}), state_dir=Path({str(project.state_dir)!r}),
             library=Path({str(project.library)!r}), lock_file=Path({str(project.lock_file)!r}))
 s = build(p, BuildOptions())
-heavy = sorted(m for m in ("papermill", "nbconvert", "nbformat", "jsonschema", "nbclient")
-               if m in sys.modules)
+heavy = sorted(m for m in {modules!r} if m in sys.modules)
 print(json.dumps({{"statuses": sorted(o.status for o in s.outcomes), "heavy": heavy}}))
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_noop_build_skips_everything_without_importing_papermill_or_nbconvert(built):
+    project, _, _ = built
+    result = _build_in_a_new_process(
+        project, ("papermill", "nbconvert", "nbformat", "jsonschema", "nbclient")
+    )
     assert result == {"statuses": ["skipped", "skipped", "skipped"], "heavy": []}
 
 
@@ -163,24 +170,9 @@ def test_a_build_publishes_without_loading_a_plotting_or_statistics_library(tmp_
     publishes them, so it never pays for importing matplotlib, seaborn or scipy.stats
     (seconds in every cron build and every test build)."""
     project, _ = _single(tmp_path)
-    script = f"""
-import json, sys
-from pathlib import Path
-from lozells_analysis.reports.build import BuildOptions, build
-from lozells_analysis.reports.project import Project
-root = Path({str(project.root)!r})
-p = Project(root=root, catalogue=root / "reports.yaml", reports=root / "reports",
-            state_dir=root / ".lozells", library=root / "library",
-            lock_file=root / "requirements.lock")
-s = build(p, BuildOptions())
-heavy = sorted(m for m in ("matplotlib", "seaborn", "scipy.stats", "statsmodels")
-               if m in sys.modules)
-print(json.dumps({{"statuses": [o.status for o in s.outcomes], "heavy": heavy}}))
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    result = _build_in_a_new_process(
+        project, ("matplotlib", "seaborn", "scipy.stats", "statsmodels")
     )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"statuses": ["built"], "heavy": []}
     page = (project.reports / "solo.research.html").read_text(encoding="utf-8")
     assert ".lozells-verdict-better" in page  # the comparison colours are in its CSS

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lozells_analysis.exceptions import BuildError
+from lozells_analysis.present.comparisons import verdict_css
 from lozells_analysis.present.headlines import RESEARCH_CLASS
 from lozells_analysis.present.release import methods_box_html
 from lozells_analysis.reports.provenance import footer_html, header_html, run_provenance
@@ -151,10 +152,6 @@ def render_html(
     exporter.exclude_output_prompt = True
     if view == "briefing":
         exporter.exclude_input = True
-    # Imported here: the comparison styles live beside the charts (seaborn, scipy.stats),
-    # which a build process that only renders and publishes need not import (seconds).
-    from lozells_analysis.present.comparisons import verdict_css
-
     resources = {
         "metadata": {"name": title},
         "lozells": {
